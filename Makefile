@@ -1,0 +1,35 @@
+# The two commands of the README: `make book` and `make test`. Each makes its own venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.convlab-installed
+# Which results to compute: smoke | quick | full. Empty: full with a GPU, quick without.
+PROFILE ?=
+
+.PHONY: book test lint lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/convlab book build $(if $(PROFILE),--profile $(PROFILE))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check convlab tests benchmarks
+	$(BIN)/ruff format --check convlab tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+lock:
+	uvx --from 'uv>=0.5' uv pip compile pyproject.toml --extra dev --universal \
+		--python-version 3.10 --no-header -o requirements.lock
+
+clean:
+	rm -rf _build build

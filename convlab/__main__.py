@@ -1,0 +1,5 @@
+"""``python -m convlab`` runs the CLI."""
+
+from convlab.cli import main
+
+raise SystemExit(main())

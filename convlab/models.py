@@ -1,0 +1,293 @@
+"""Model specs (frozen dataclasses), Keras builders, and analytic parameter and MAC counts.
+
+A spec says everything about an architecture; :func:`build` turns it into an uncompiled
+``keras.Sequential`` whose layers read top to bottom like the architecture diagram, and
+:func:`layer_table` derives every layer's output shape, parameters and multiply-adds by
+formula, so the book can show the arithmetic and the tests can check it against
+``model.count_params()``.
+
+Example:
+    >>> spec = reference("cnn")
+    >>> count_params(spec, (28, 28, 1), 10)
+    220234
+    >>> wider = spec.with_blocks(kernel_size=5)  # one choice changed, nothing else
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Literal, Union
+
+from convlab.errors import ConvlabError
+
+__all__ = [
+    "CNNSpec",
+    "ConvBlock",
+    "LayerInfo",
+    "MLPSpec",
+    "ModelSpec",
+    "REFERENCES",
+    "build",
+    "count_params",
+    "layer_table",
+    "macs_per_image",
+    "reference",
+    "spec_from_dict",
+]
+
+
+class SpecError(ConvlabError, ValueError):
+    """An architecture that cannot be built as specified."""
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """A multilayer perceptron: Flatten, then Dense hidden layers, then softmax."""
+
+    hidden: tuple[int, ...] = (128,)  # units per hidden layer
+    dropout: float = 0.0  # after each hidden layer
+    activation: str = "relu"
+
+    kind: Literal["mlp"] = "mlp"
+
+
+@dataclass(frozen=True)
+class ConvBlock:
+    """``convs`` convolutions (optionally batch-normalised), then pooling, then dropout."""
+
+    filters: int = 32
+    convs: int = 1  # convolutions in the block
+    kernel_size: int = 3
+    stride: int = 1  # of the block's first convolution; 2 downsamples without pooling
+    padding: Literal["same", "valid"] = "same"
+    pool: Literal["max", "avg", "none"] = "max"
+    pool_size: int = 2
+    dropout: float = 0.0  # after pooling
+    batch_norm: bool = False  # conv (no bias) -> BatchNorm -> activation
+
+
+@dataclass(frozen=True)
+class CNNSpec:
+    """Convolutional blocks, then Flatten, Dense hidden layers and softmax."""
+
+    blocks: tuple[ConvBlock, ...] = (ConvBlock(32), ConvBlock(64))
+    dense: tuple[int, ...] = (64,)  # units of the hidden dense layers of the head
+    dense_dropout: float = 0.0  # after each hidden dense layer
+    activation: str = "relu"
+
+    kind: Literal["cnn"] = "cnn"
+
+    def with_blocks(self, **changes) -> CNNSpec:
+        """The same spec with ``changes`` applied to every block (e.g. ``kernel_size=5``)."""
+        return dataclasses.replace(
+            self, blocks=tuple(dataclasses.replace(b, **changes) for b in self.blocks)
+        )
+
+
+ModelSpec = Union[MLPSpec, CNNSpec]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer as the formulas see it."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int  # multiply-adds per image in the forward pass
+    formula: str  # how ``params`` was computed, for the book
+
+
+# --------------------------------------------------------------------------- references
+
+_BLOCK_DROPOUT = 0.25
+REFERENCES: dict[str, tuple[ModelSpec, str, int]] = {
+    # name: (spec, dataset it was reported on, parameters there)
+    "mlp": (MLPSpec(hidden=(128,)), "fashion-mnist", 101_770),
+    "mlp-256-128": (MLPSpec(hidden=(256, 128)), "fashion-mnist", 235_146),
+    "cnn": (CNNSpec(), "fashion-mnist", 220_234),
+    "cnn-k5": (CNNSpec().with_blocks(kernel_size=5), "fashion-mnist", 253_514),
+    "cnn-k7": (CNNSpec().with_blocks(kernel_size=7), "fashion-mnist", 303_434),
+    "cifar-mlp": (MLPSpec(hidden=(512, 256), dropout=0.2), "cifar10", 1_707_274),
+    "cifar-cnn": (
+        CNNSpec(
+            blocks=(
+                ConvBlock(32, convs=2, dropout=_BLOCK_DROPOUT),
+                ConvBlock(64, convs=2, dropout=_BLOCK_DROPOUT),
+                ConvBlock(128, convs=1, dropout=_BLOCK_DROPOUT),
+            ),
+            dense=(256,),
+            dense_dropout=0.5,
+        ),
+        "cifar10",
+        666_538,
+    ),
+}
+
+
+def reference(name: str) -> ModelSpec:
+    """The spec of a reference architecture; a wrong name lists the valid ones."""
+    if name not in REFERENCES:
+        raise SpecError(f"Unknown model {name!r}. Valid names: {', '.join(REFERENCES)}.")
+    return REFERENCES[name][0]
+
+
+def spec_from_dict(d: dict) -> ModelSpec:
+    """Inverse of ``dataclasses.asdict`` for specs (used by the results store)."""
+    d = dict(d)
+    kind = d.pop("kind", None)
+    if kind == "mlp":
+        return MLPSpec(**{**d, "hidden": tuple(d.get("hidden", ()))})
+    if kind == "cnn":
+        blocks = tuple(ConvBlock(**b) for b in d.pop("blocks"))
+        return CNNSpec(blocks=blocks, **{**d, "dense": tuple(d.get("dense", ()))})
+    raise SpecError(f"Unknown model kind {kind!r}: expected 'mlp' or 'cnn'.")
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def _check(spec: ModelSpec) -> None:
+    if isinstance(spec, CNNSpec):
+        if not spec.blocks:
+            raise SpecError("A CNN needs at least one convolutional block.")
+        for i, b in enumerate(spec.blocks, 1):
+            if min(b.filters, b.convs, b.kernel_size, b.stride, b.pool_size) < 1:
+                raise SpecError(f"Block {i}: sizes and counts must be >= 1, got {b}.")
+            if b.padding not in ("same", "valid") or b.pool not in ("max", "avg", "none"):
+                raise SpecError(
+                    f"Block {i}: padding must be 'same' or 'valid' and pool 'max', 'avg' or "
+                    f"'none'; got padding={b.padding!r}, pool={b.pool!r}."
+                )
+    for rate in _dropouts(spec):
+        if not 0.0 <= rate < 1.0:
+            raise SpecError(f"Dropout rates must be in [0, 1), got {rate}.")
+
+
+def _dropouts(spec: ModelSpec) -> list[float]:
+    if isinstance(spec, MLPSpec):
+        return [spec.dropout]
+    return [b.dropout for b in spec.blocks] + [spec.dense_dropout]
+
+
+def _spatial(n: int, k: int, s: int, padding: str) -> int:
+    return math.ceil(n / s) if padding == "same" else (n - k) // s + 1
+
+
+def layer_table(
+    spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int
+) -> list[LayerInfo]:
+    """Each layer's output shape, parameters and multiply-adds, derived by formula."""
+    _check(spec)
+    rows: list[LayerInfo] = []
+    h, w, c = (*input_shape, 1)[:3] if len(input_shape) == 2 else input_shape
+
+    def dense(name: str, n_in: int, n_out: int) -> None:
+        rows.append(
+            LayerInfo(name, (n_out,), n_in * n_out + n_out, n_in * n_out, f"{n_in}*{n_out}+{n_out}")
+        )
+
+    if isinstance(spec, CNNSpec):
+        for i, b in enumerate(spec.blocks, 1):
+            for j in range(1, b.convs + 1):
+                stride = b.stride if j == 1 else 1
+                h2 = _spatial(h, b.kernel_size, stride, b.padding)
+                w2 = _spatial(w, b.kernel_size, stride, b.padding)
+                if h2 < 1 or w2 < 1:
+                    raise SpecError(
+                        f"Block {i}: a {b.kernel_size}x{b.kernel_size} 'valid' convolution "
+                        f"does not fit a {h}x{w} input. Use padding='same' or fewer blocks."
+                    )
+                k2c = b.kernel_size * b.kernel_size * c
+                bias = 0 if b.batch_norm else b.filters
+                rows.append(
+                    LayerInfo(
+                        f"conv{i}_{j}",
+                        (h2, w2, b.filters),
+                        k2c * b.filters + bias,
+                        h2 * w2 * k2c * b.filters,
+                        f"{b.kernel_size}*{b.kernel_size}*{c}*{b.filters}"
+                        + (f"+{b.filters}" if bias else ""),
+                    )
+                )
+                h, w, c = h2, w2, b.filters
+                if b.batch_norm:
+                    # gamma, beta (trained) and moving mean, variance (not trained)
+                    rows.append(LayerInfo(f"bn{i}_{j}", (h, w, c), 4 * c, 0, f"4*{c}"))
+            if b.pool != "none":
+                h, w = h // b.pool_size, w // b.pool_size
+                if h < 1 or w < 1:
+                    raise SpecError(f"Block {i}: pooling shrinks the feature map to nothing.")
+                rows.append(LayerInfo(f"{b.pool}pool{i}", (h, w, c), 0, 0, "0"))
+        rows.append(LayerInfo("flatten", (h * w * c,), 0, 0, "0"))
+        n, hidden = h * w * c, spec.dense
+    else:
+        n, hidden = h * w * c, spec.hidden
+        rows.append(LayerInfo("flatten", (n,), 0, 0, "0"))
+    for i, units in enumerate(hidden, 1):
+        dense(f"dense{i}", n, units)
+        n = units
+    dense("output", n, num_classes)
+    return rows
+
+
+def count_params(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int) -> int:
+    """Total parameters by formula; equals ``build(...).count_params()``."""
+    return sum(r.params for r in layer_table(spec, input_shape, num_classes))
+
+
+def macs_per_image(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int) -> int:
+    """Multiply-adds of one forward pass for one image."""
+    return sum(r.macs for r in layer_table(spec, input_shape, num_classes))
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int):
+    """An uncompiled ``keras.Sequential`` for ``spec``; the last layer outputs softmax."""
+    import keras  # imported late: importing Keras starts a backend
+    from keras import layers
+
+    _check(spec)
+    layer_table(spec, input_shape, num_classes)  # fails early, with a clear message
+    stack: list = [keras.Input(shape=tuple(input_shape), name="image")]
+    act = spec.activation
+    if isinstance(spec, CNNSpec):
+        for i, b in enumerate(spec.blocks, 1):
+            for j in range(1, b.convs + 1):
+                stack.append(
+                    layers.Conv2D(
+                        b.filters,
+                        b.kernel_size,
+                        strides=b.stride if j == 1 else 1,
+                        padding=b.padding,
+                        use_bias=not b.batch_norm,
+                        activation=None if b.batch_norm else act,
+                        name=f"conv{i}_{j}",
+                    )
+                )
+                if b.batch_norm:
+                    stack += [
+                        layers.BatchNormalization(name=f"bn{i}_{j}"),
+                        layers.Activation(act, name=f"{act}{i}_{j}"),
+                    ]
+            if b.pool == "max":
+                stack.append(layers.MaxPooling2D(b.pool_size, name=f"maxpool{i}"))
+            elif b.pool == "avg":
+                stack.append(layers.AveragePooling2D(b.pool_size, name=f"avgpool{i}"))
+            if b.dropout:
+                stack.append(layers.Dropout(b.dropout, name=f"dropout{i}"))
+        hidden, dropout = spec.dense, spec.dense_dropout
+    else:
+        hidden, dropout = spec.hidden, spec.dropout
+    stack.append(layers.Flatten(name="flatten"))
+    for i, units in enumerate(hidden, 1):
+        stack.append(layers.Dense(units, activation=act, name=f"dense{i}"))
+        if dropout:
+            stack.append(layers.Dropout(dropout, name=f"dense_dropout{i}"))
+    stack.append(layers.Dense(num_classes, activation="softmax", name="output"))
+    name = "mlp" if isinstance(spec, MLPSpec) else "cnn"
+    return keras.Sequential(stack, name=name)

@@ -1,0 +1,251 @@
+"""Seeded training and evaluation: one call from spec and data to a JSON-ready result."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from convlab.errors import ConvlabError
+from convlab.models import ModelSpec, build, count_params, macs_per_image, spec_from_dict
+from convlab.preprocess import Splits
+
+__all__ = ["TrainConfig", "TrainResult", "evaluate", "train"]
+
+
+class TrainError(ConvlabError, ValueError):
+    """A training configuration that cannot run."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; everything that can change a result is here (or in the seed)."""
+
+    epochs: int = 10  # upper bound; early stopping may end sooner
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"  # any keras.optimizers name
+    schedule: str = "constant"  # "constant" or "cosine" (decays to 0 over all epochs)
+    patience: int | None = 3  # early stopping on val_loss; None turns it off
+    jit_compile: bool | str = "auto"  # Keras' XLA switch
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Everything one training run measured; round-trips through JSON.
+
+    ``model`` is the trained Keras model; it is not serialised (``None`` after loading).
+    """
+
+    spec: ModelSpec
+    config: TrainConfig
+    seed: int
+    class_names: tuple[str, ...]
+    history: dict[str, list[float]]  # per epoch: loss, accuracy, val_loss, val_accuracy
+    best_epoch: int  # 1-based epoch whose weights were kept
+    test_loss: float
+    test_accuracy: float
+    per_class_accuracy: tuple[float, ...]
+    confusion: tuple[tuple[int, ...], ...]  # rows: true class, columns: predicted
+    params: int
+    macs_per_image: int
+    train_size: int
+    wall_time_s: float  # whole fit, compilation included
+    images_per_s: float  # training throughput, first epoch (compilation) excluded
+    backend: str
+    versions: dict[str, str]
+    model: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def to_dict(self) -> dict:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
+        d["spec"] = dataclasses.asdict(self.spec)
+        d["config"] = dataclasses.asdict(self.config)
+        return json.loads(json.dumps(d))  # tuples -> lists, so equal dicts compare equal
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainResult:
+        d = dict(d)
+        d["spec"] = spec_from_dict(d["spec"])
+        d["config"] = TrainConfig(**d["config"])
+        d["class_names"] = tuple(d["class_names"])
+        d["per_class_accuracy"] = tuple(d["per_class_accuracy"])
+        d["confusion"] = tuple(tuple(r) for r in d["confusion"])
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainResult:
+        return cls.from_dict(json.loads(text))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that can change a result."""
+    import keras
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    versions["keras"] = keras.__version__
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    if module:
+        versions[module] = __import__(module).__version__
+    return versions
+
+
+class _EpochTimer:
+    """Keras callback that records each epoch's wall time (built lazily: Keras imports late)."""
+
+    def __new__(cls, progress):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.times: list[float] = []
+                self.bar = progress
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.times.append(time.perf_counter() - self.t0)
+                if self.bar is not None:
+                    logs = logs or {}
+                    self.bar.set_postfix(
+                        {k: f"{logs[k]:.4f}" for k in ("loss", "val_accuracy") if k in logs}
+                    )
+                    self.bar.update(1)
+
+        return Timer()
+
+
+def _optimizer(config: TrainConfig, steps_per_epoch: int):
+    import keras
+
+    lr: Any = config.learning_rate
+    if config.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=config.epochs * steps_per_epoch)
+    elif config.schedule != "constant":
+        raise TrainError(f"schedule must be 'constant' or 'cosine', got {config.schedule!r}.")
+    try:
+        return keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": lr}})
+    except ValueError:
+        raise TrainError(f"Unknown optimizer {config.optimizer!r} (try 'adam' or 'sgd').") from None
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, num_classes: int, batch_size: int = 512) -> dict:
+    """Test loss and accuracy, per-class accuracy and the confusion matrix."""
+    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    y = np.asarray(y).reshape(-1)
+    pred = probs.argmax(axis=1)
+    # Keras' sparse categorical cross-entropy clips probabilities the same way.
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0))))
+    confusion = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(confusion, (y, pred), 1)
+    support = confusion.sum(axis=1)
+    per_class = np.divide(np.diag(confusion), support, out=np.zeros(num_classes), where=support > 0)
+    return {
+        "test_loss": loss,
+        "test_accuracy": float(np.mean(pred == y)),
+        "per_class_accuracy": tuple(float(a) for a in per_class),
+        "confusion": tuple(tuple(int(v) for v in row) for row in confusion),
+    }
+
+
+def train(
+    spec: ModelSpec,
+    data: Splits,
+    config: TrainConfig = TrainConfig(),
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainResult:
+    """Build, compile, fit (early stopping on validation loss) and evaluate on test.
+
+    The same spec, data, config and seed give the same metrics on the same machine and
+    backend (CPU).
+
+    Args:
+        spec: the architecture.
+        data: model-ready splits from :func:`convlab.preprocess.make_splits`.
+        config: optimiser, schedule, epochs, batch size, early stopping.
+        seed: seeds weights, dropout and shuffling.
+        progress: show a progress bar over epochs.
+    """
+    import keras
+
+    if config.epochs < 1 or config.batch_size < 1:
+        raise TrainError(f"epochs and batch_size must be >= 1, got {config}.")
+    keras.utils.set_random_seed(seed)
+    model = build(spec, data.input_shape, data.num_classes)
+    steps = math.ceil(len(data.x_train) / config.batch_size)
+    model.compile(
+        optimizer=_optimizer(config, steps),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=config.jit_compile,
+    )
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.epochs, desc=f"{model.name} seed {seed}", unit="epoch")
+    timer = _EpochTimer(bar)
+    callbacks = [timer]
+    if config.patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.patience, restore_best_weights=True
+            )
+        )
+    t0 = time.perf_counter()
+    try:
+        hist = model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=0,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - t0
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items() if k != "learning_rate"}
+    best_epoch = int(np.argmin(history["val_loss"])) + 1 if config.patience is not None else len(
+        history["loss"]
+    )
+    # Steady state: leave out the first epoch, which includes tracing and compilation.
+    steady = timer.times[1:] or timer.times
+    images_per_s = len(data.x_train) / float(np.median(steady))
+    metrics = evaluate(model, data.x_test, data.y_test, data.num_classes)
+    return TrainResult(
+        spec=spec,
+        config=config,
+        seed=seed,
+        class_names=tuple(data.class_names),
+        history=history,
+        best_epoch=best_epoch,
+        params=count_params(spec, data.input_shape, data.num_classes),
+        macs_per_image=macs_per_image(spec, data.input_shape, data.num_classes),
+        train_size=len(data.x_train),
+        wall_time_s=wall,
+        images_per_s=images_per_s,
+        backend=keras.backend.backend(),
+        versions=library_versions(),
+        model=model,
+        **metrics,
+    )

@@ -1,0 +1,90 @@
+"""Training: determinism, result round trip, evaluation arithmetic, real-data integration."""
+
+import json
+
+import numpy as np
+import pytest
+
+from convlab import data, models, preprocess
+from convlab.train import TrainConfig, TrainError, TrainResult, evaluate, train
+
+
+@pytest.fixture(scope="module")
+def fmnist():
+    return data.load("fashion-mnist", download=False)
+
+
+@pytest.fixture(scope="module")
+def tiny(fmnist):
+    return preprocess.make_splits(fmnist, val_size=200, train_size=300, test_size=200, seed=0)
+
+
+SMALL_CNN = models.CNNSpec(blocks=(models.ConvBlock(4),), dense=(8,))
+
+
+def test_same_seed_same_metrics_and_round_trip(tiny):
+    config = TrainConfig(epochs=2, batch_size=32, patience=None)
+    a = train(SMALL_CNN, tiny, config, seed=3, progress=False)
+    b = train(SMALL_CNN, tiny, config, seed=3, progress=False)
+    c = train(SMALL_CNN, tiny, config, seed=4, progress=False)
+    assert a.history == b.history
+    assert a.test_accuracy == b.test_accuracy and a.confusion == b.confusion
+    assert a.history != c.history
+    again = TrainResult.from_json(a.to_json())
+    assert again.to_dict() == a.to_dict()
+    assert again.spec == a.spec and again.config == a.config
+    assert again.model is None
+    json.loads(a.to_json())  # plain JSON, no NaN or objects
+
+
+def test_result_fields_are_consistent(tiny):
+    r = train(SMALL_CNN, tiny, TrainConfig(epochs=2, batch_size=64), seed=0, progress=False)
+    assert r.epochs_run == len(r.history["val_accuracy"]) == 2
+    assert set(r.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert np.sum(r.confusion) == len(tiny.y_test)
+    assert r.params == r.model.count_params()
+    assert r.train_size == 300 and r.images_per_s > 0 and r.wall_time_s > 0
+    assert r.backend in {"tensorflow", "jax", "torch"} and "keras" in r.versions
+    # The kept weights are those of the best validation epoch.
+    assert r.best_epoch == int(np.argmin(r.history["val_loss"])) + 1
+
+
+def test_evaluate_against_hand_computed_values():
+    class Fixed:  # a "model" whose predictions we choose
+        def predict(self, x, batch_size, verbose):
+            return np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+
+    m = evaluate(Fixed(), np.zeros(4), np.array([0, 1, 1, 1]), 2)
+    assert m["test_accuracy"] == 0.75
+    assert m["confusion"] == ((1, 0), (1, 2))
+    assert m["per_class_accuracy"] == (1.0, 2 / 3)
+    expected_loss = -np.mean(np.log([0.9, 0.8, 0.4, 0.7]))
+    assert m["test_loss"] == pytest.approx(expected_loss)
+
+
+def test_bad_configs_fail_clearly(tiny):
+    with pytest.raises(TrainError, match="schedule must be 'constant' or 'cosine'"):
+        train(SMALL_CNN, tiny, TrainConfig(epochs=1, schedule="step"), progress=False)
+    with pytest.raises(TrainError, match="epochs and batch_size must be >= 1"):
+        train(SMALL_CNN, tiny, TrainConfig(epochs=0), progress=False)
+    with pytest.raises(TrainError, match="Unknown optimizer 'adamw2'"):
+        train(SMALL_CNN, tiny, TrainConfig(epochs=1, optimizer="adamw2"), progress=False)
+
+
+def test_cnn_beats_mlp_on_real_fashion_mnist(fmnist):
+    """The reference CNN and MLP, one epoch on a 2,000-image stratified slice, 3 seeds."""
+    splits = preprocess.make_splits(fmnist, val_size=1000, train_size=2000, seed=0)
+    assert np.all(np.bincount(splits.y_train) == 200)
+    # Small batches: one epoch of 2,000 images is only 125 steps.
+    config = TrainConfig(epochs=1, batch_size=16, learning_rate=2e-3)
+    acc = {
+        name: np.mean(
+            [
+                train(models.reference(name), splits, config, seed=s, progress=False).test_accuracy
+                for s in range(3)
+            ]
+        )
+        for name in ("mlp", "cnn")
+    }
+    assert acc["mlp"] > 0.6 and acc["cnn"] > 0.6  # chance is 0.1
+    assert acc["cnn"] > acc["mlp"], acc
