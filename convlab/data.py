@@ -24,9 +24,11 @@ import dataclasses
 import gzip
 import hashlib
 import io
+import math
 import os
 import pickle
 import tarfile
+import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,7 +182,14 @@ DATASETS: dict[str, DatasetInfo] = {
         format="cifar10",
         keras_subdir="datasets",
         origin="https://www.cs.toronto.edu/~kriz/",
-        aliases={"cifar-10-python.tar.gz": ("cifar-10-batches-py.tar.gz",)},
+        # Names that Keras versions (2.x, then 3.x) give the archive in their cache.
+        aliases={
+            "cifar-10-python.tar.gz": (
+                "cifar-10-batches-py.tar.gz",
+                "cifar-10-batches-py_archive",
+                "cifar-10-batches-py-target_archive",
+            )
+        },
     ),
 }
 _ALIASES = {"fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist", "cifar-10": "cifar10"}
@@ -280,7 +289,8 @@ def _not_found_message(info: DatasetInfo, searched: list[Path], why: str) -> str
         f"Looked for {', '.join(info.files)} in:\n{places}\n"
         "Fix it in one of these ways:\n"
         "  - connect to the internet and run again (Keras downloads and caches it)\n"
-        "  - put the files in a directory and pass data_dir=... or set CONVLAB_DATA_DIR"
+        "  - put the files in a directory and pass data_dir=... (--data-dir on the command "
+        "line) or set CONVLAB_DATA_DIR"
         f"{hint}"
     )
 
@@ -289,20 +299,23 @@ def _download(info: DatasetInfo, searched: list[Path]) -> dict[str, Path]:
     from keras.utils import get_file  # imported late: Keras is slow to import
 
     paths = {}
+    cache = _keras_home()
     for fname in info.files:
         # idx hashes are of decompressed content, so Keras cannot check them; we do below.
         file_hash = info.files[fname] if info.format != "idx" else None
         try:
+            # Keras reads KERAS_HOME only at import and falls back to /tmp/.keras when the
+            # cache directory does not exist yet; this keeps downloads where locate() looks.
+            cache.mkdir(parents=True, exist_ok=True)
             path = get_file(
                 fname,
                 origin=info.origin + fname,
+                cache_dir=str(cache),
                 cache_subdir=info.keras_subdir,
                 file_hash=file_hash,
             )
         except Exception as exc:  # network errors come in many types
-            raise DataError(
-                _not_found_message(info, searched, f"download failed: {exc}")
-            ) from None
+            raise DataError(_not_found_message(info, searched, f"download failed: {exc}")) from None
         paths[fname] = Path(path)
     return paths
 
@@ -321,7 +334,11 @@ def _sha256(data: bytes) -> str:
 def _fix_hint(info: DatasetInfo) -> str:
     return (
         "Delete the file and run again to download a fresh copy"
-        + (", or reinstall dataset-fashion-mnist" if info.system_dirs else "")
+        + (
+            " (for the system copy: sudo apt-get install --reinstall dataset-fashion-mnist)"
+            if info.system_dirs
+            else ""
+        )
         + "."
     )
 
@@ -339,7 +356,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror}). Check its permissions.") from None
+        raise DataError(
+            f"{path}: cannot be read ({exc.strerror}). Check its permissions."
+        ) from None
 
 
 def _decompress(path: Path, info: DatasetInfo) -> bytes:
@@ -348,11 +367,15 @@ def _decompress(path: Path, info: DatasetInfo) -> bytes:
         return raw
     try:
         return gzip.decompress(raw)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        kind = "truncated" if isinstance(exc, EOFError) else "not a valid gzip file"
+    except EOFError:
         raise DataError(
-            f"{path}: the gzip stream is {kind} ({exc}); the file was cut off or damaged. "
-            f"{_fix_hint(info)}"
+            f"{path}: the gzip data ends too early; the file was cut off (an interrupted "
+            f"download or copy). {_fix_hint(info)}"
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(
+            f"{path}: not a valid gzip file ({exc}); the file is damaged or not what its "
+            f"name says. {_fix_hint(info)}"
         ) from None
 
 
@@ -362,8 +385,8 @@ def _parse_idx(path: Path, data: bytes, ndim: int, info: DatasetInfo) -> np.ndar
     header_len = 4 + 4 * ndim
     if len(data) < header_len:
         raise DataError(
-            f"{path}: {len(data)} bytes is too short for an idx header ({header_len} bytes). "
-            f"{_fix_hint(info)}"
+            f"{path}: only {len(data)} bytes, too short for an idx header ({header_len} "
+            f"bytes); the file is cut off or not an idx file. {_fix_hint(info)}"
         )
     magic = int.from_bytes(data[:4], "big")
     if magic != expected_magic:
@@ -375,10 +398,11 @@ def _parse_idx(path: Path, data: bytes, ndim: int, info: DatasetInfo) -> np.ndar
         )
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = len(data) - header_len
-    if body != int(np.prod(dims)):
+    size = math.prod(dims)  # exact: a damaged header can overflow np.prod's int64
+    if body != size:
         raise DataError(
-            f"{path}: the header promises {' x '.join(map(str, dims))} = {int(np.prod(dims))} "
-            f"bytes of data but the file holds {body}. {_fix_hint(info)}"
+            f"{path}: the header promises {' x '.join(map(str, dims))} = {size} bytes of "
+            f"data but {body} follow it; the file is cut off or damaged. {_fix_hint(info)}"
         )
     return np.frombuffer(data, np.uint8, offset=header_len).reshape(dims)
 
@@ -409,8 +433,18 @@ def _load_npz(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndarray,
     path = paths[fname]
     raw = _read_bytes(path)
     _check_hash(info, fname, path, raw, "file")
-    with np.load(io.BytesIO(raw), allow_pickle=False) as f:
-        return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    # Left to np.load, other bytes would be taken for a pickle and refused with advice to
+    # unpickle them anyway.
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise DataError(f"{path}: not an npz file (a zip archive of arrays). {_fix_hint(info)}")
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as f:
+            return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
+        raise DataError(
+            f"{path}: not an npz archive of x_train, y_train, x_test and y_test "
+            f"({type(exc).__name__}: {exc}). {_fix_hint(info)}"
+        ) from None
 
 
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
@@ -422,15 +456,23 @@ def _load_cifar10(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndar
     raw = _read_bytes(path)
     # Verified before unpickling: pickle must only ever see the official bytes.
     _check_hash(info, fname, path, raw, "archive")
+    members = [f"cifar-10-batches-py/{b}" for b in _CIFAR_BATCHES]
     try:
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
-            batches = {}
-            for member in _CIFAR_BATCHES:
-                handle = tar.extractfile(f"cifar-10-batches-py/{member}")
-                if handle is None:
-                    raise KeyError(member)
-                batches[member] = pickle.load(handle, encoding="bytes")
-    except (tarfile.TarError, KeyError, EOFError, pickle.UnpicklingError, zlib.error) as exc:
+            names = set(tar.getnames())
+            missing = [m for m in members if m not in names]
+            if missing:
+                raise DataError(
+                    f"{path}: the archive lacks {', '.join(missing)}, so it is not the "
+                    f"complete CIFAR-10 python archive. {_fix_hint(info)}"
+                )
+            batches = {
+                b: pickle.load(tar.extractfile(m), encoding="bytes")
+                for b, m in zip(_CIFAR_BATCHES, members, strict=True)
+            }
+    # Only a verified file gets this far, so these come from a custom DatasetInfo whose
+    # hash names some other file; still an error message, not a traceback.
+    except (tarfile.TarError, OSError, EOFError, zlib.error, pickle.UnpicklingError) as exc:
         raise DataError(
             f"{path}: not a CIFAR-10 python archive ({type(exc).__name__}: {exc}). "
             f"{_fix_hint(info)}"
@@ -445,6 +487,7 @@ def _load_cifar10(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndar
                 f"{path}: batches hold data of shape {x.shape} and {len(y)} labels, expected "
                 f"rows of {3 * side * side} bytes, one label each. {_fix_hint(info)}"
             )
+        # Each row is 1024 red, 1024 green, then 1024 blue values, each plane row-major.
         return x.reshape(-1, 3, side, side).transpose(0, 2, 3, 1), y
 
     x_train, y_train = stack(_CIFAR_BATCHES[:-1])

@@ -19,7 +19,10 @@ class SplitError(ConvlabError, ValueError):
 def scale(x: np.ndarray) -> np.ndarray:
     """uint8 pixels 0..255 -> float32 in [0, 1]."""
     if x.dtype != np.uint8:
-        raise SplitError(f"scale() expects uint8 pixels 0..255, got {x.dtype}.")
+        raise SplitError(
+            f"scale() expects uint8 pixels 0..255, got {x.dtype}; pass the arrays from "
+            "convlab.data.load() unchanged (they are scaled once, here)."
+        )
     return x.astype(np.float32) / np.float32(255.0)
 
 
@@ -28,41 +31,41 @@ def with_channel_axis(x: np.ndarray) -> np.ndarray:
     return x[..., np.newaxis] if x.ndim == 3 else x
 
 
-def _allocate(counts: np.ndarray, total: int) -> np.ndarray:
-    """Split ``total`` over classes in proportion to ``counts``, largest remainders first."""
-    exact = counts * total / counts.sum()
-    alloc = np.floor(exact).astype(int)
-    # Ties broken by class index, so the allocation is deterministic.
-    order = np.lexsort((np.arange(len(counts)), -(exact - alloc)))
-    alloc[order[: total - alloc.sum()]] += 1
-    return alloc
+def _stratified_order(per_class: list[np.ndarray]) -> np.ndarray:
+    """All indices in one order in which every stretch holds the classes in proportion.
+
+    Example ``j`` of a class of ``n`` gets the key ``(j + 1/2) / n``, its place within its
+    class as a fraction, and the classes are merged by key (ties go to the lower class), so
+    each class is spread evenly along the order. Splits are consecutive stretches of it,
+    which makes later splits nested (a smaller one is a prefix of a larger one) and never
+    short of any class.
+    """
+    # A single division of exact integers: equal fractions give equal floats.
+    keys = np.concatenate([(2 * np.arange(len(p)) + 1) / (2 * len(p)) for p in per_class])
+    cls = np.concatenate([np.full(len(p), k) for k, p in enumerate(per_class)])
+    return np.concatenate(per_class)[np.lexsort((cls, keys))]
 
 
-def stratified_indices(
-    y: np.ndarray, sizes: tuple[int, ...], seed: int
-) -> tuple[np.ndarray, ...]:
+def stratified_indices(y: np.ndarray, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarray, ...]:
     """Disjoint, seeded, stratified index sets of the given sizes.
 
     Each set holds every class in proportion to its share of ``y`` (exactly equal counts
-    when the classes are balanced and the size divides evenly). Indices in each set are
-    sorted, so the result does not depend on anything but ``y``, ``sizes`` and ``seed``.
+    when the classes are balanced and the sizes divide evenly). With the same ``y``, seed
+    and earlier sizes, a later set of some size is a subset of one of a larger size. Indices
+    in each set are sorted, so the result depends on nothing but ``y``, ``sizes`` and ``seed``.
     """
     y = np.asarray(y).reshape(-1)
-    classes, counts = np.unique(y, return_counts=True)
+    if any(size < 0 for size in sizes):
+        raise SplitError(f"Split sizes must not be negative, got {tuple(sizes)}.")
     if sum(sizes) > len(y):
-        raise SplitError(f"Asked for {sum(sizes)} examples in all but only {len(y)} exist.")
-    rng = np.random.default_rng(seed)
-    per_class = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
-    out, start = [], np.zeros(len(classes), dtype=int)
-    for size in sizes:
-        alloc = _allocate(counts, size)
-        if np.any(start + alloc > counts):
-            raise SplitError(f"Not enough examples per class for a split of {size}.")
-        out.append(
-            np.sort(np.concatenate([p[s : s + a] for p, s, a in zip(per_class, start, alloc)]))
+        raise SplitError(
+            f"Asked for {sum(sizes)} examples in all ({' + '.join(map(str, sizes))}) but "
+            f"only {len(y)} exist. Ask for fewer."
         )
-        start += alloc
-    return tuple(out)
+    rng = np.random.default_rng(seed)
+    order = _stratified_order([rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)])
+    ends = np.cumsum(sizes)
+    return tuple(np.sort(order[end - size : end]) for size, end in zip(sizes, ends, strict=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,12 +109,20 @@ def make_splits(
     n = len(ds.y_train)
     n_val = int(round(val_size * n)) if isinstance(val_size, float) else int(val_size)
     if not 0 < n_val < n:
-        raise SplitError(f"val_size={val_size!r} must leave examples on both sides of {n}.")
+        raise SplitError(
+            f"val_size={val_size!r} gives {n_val} validation examples; give a count between "
+            f"1 and {n - 1} or a fraction between 0 and 1 of the {n} official training images."
+        )
     n_train = n - n_val if train_size is None else int(train_size)
     if n_train <= 0 or n_train > n - n_val:
         raise SplitError(
             f"train_size={train_size} must be between 1 and {n - n_val} (the official train "
             f"split minus {n_val} validation examples)."
+        )
+    if test_size is not None and not 0 < int(test_size) <= len(ds.y_test):
+        raise SplitError(
+            f"test_size={test_size} must be between 1 and {len(ds.y_test)} (the official "
+            "test split)."
         )
     val_idx, train_idx = stratified_indices(ds.y_train, (n_val, n_train), seed)
     if test_size is None:
