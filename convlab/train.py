@@ -16,7 +16,7 @@ from convlab.errors import ConvlabError
 from convlab.models import ModelSpec, build, count_params, macs_per_image, spec_from_dict
 from convlab.preprocess import Splits
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "train"]
+__all__ = ["TrainConfig", "TrainResult", "evaluate", "predict_proba", "train"]
 
 
 class TrainError(ConvlabError, ValueError):
@@ -144,9 +144,27 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int):
         raise TrainError(f"Unknown optimizer {config.optimizer!r} (try 'adam' or 'sgd').") from None
 
 
+def predict_proba(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Class probabilities, batch by batch, calling the model directly.
+
+    ``model.predict`` builds a traced function per model; a study that evaluates dozens
+    of fresh models makes TensorFlow warn about retracing on every one of them.
+    """
+    from keras import ops
+
+    if len(x) == 0:
+        return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
+    return np.concatenate(
+        [
+            ops.convert_to_numpy(model(x[i : i + batch_size], training=False))
+            for i in range(0, len(x), batch_size)
+        ]
+    )
+
+
 def evaluate(model, x: np.ndarray, y: np.ndarray, num_classes: int, batch_size: int = 512) -> dict:
     """Test loss and accuracy, per-class accuracy and the confusion matrix."""
-    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    probs = np.asarray(predict_proba(model, x, batch_size), dtype=np.float64)
     y = np.asarray(y).reshape(-1)
     pred = probs.argmax(axis=1)
     # Keras' sparse categorical cross-entropy clips probabilities the same way.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convlab import data, models, preprocess
-from convlab.train import TrainConfig, TrainError, TrainResult, evaluate, train
+from convlab.train import TrainConfig, TrainError, TrainResult, evaluate, predict_proba, train
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +47,17 @@ def test_result_fields_are_consistent(tiny):
     assert r.backend in {"tensorflow", "jax", "torch"} and "keras" in r.versions
     # The kept weights are those of the best validation epoch.
     assert r.best_epoch == int(np.argmin(r.history["val_loss"])) + 1
+    # Batched direct calls agree with Keras' own predict, including a ragged last batch.
+    expected = r.model.predict(tiny.x_test, verbose=0)
+    np.testing.assert_allclose(predict_proba(r.model, tiny.x_test, 64), expected, atol=1e-6)
 
 
 def test_evaluate_against_hand_computed_values():
     class Fixed:  # a "model" whose predictions we choose
-        def predict(self, x, batch_size, verbose):
-            return np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+        def __call__(self, x, training):
+            return np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])[: len(x)]
 
-    m = evaluate(Fixed(), np.zeros(4), np.array([0, 1, 1, 1]), 2)
+    m = evaluate(Fixed(), np.zeros((4, 1)), np.array([0, 1, 1, 1]), 2)
     assert m["test_accuracy"] == 0.75
     assert m["confusion"] == ((1, 0), (1, 2))
     assert m["per_class_accuracy"] == (1.0, 2 / 3)
