@@ -9,15 +9,15 @@ here do not share its interpreter lock. Each request opens a connection, posts o
 (a PNG, or the same pixels as JSON ``{"instances": [image]}``) and reads the answer; its
 latency is measured from connect to the last byte. For each payload and client count,
 ``--requests`` requests are spread over the clients after a warm-up, and p50/p99 latency
-and requests per second (requests / wall time) are printed. Weights do not change the
-arithmetic, so an untrained model times the same as a trained one.
+and requests per second (requests / wall time) are printed; the timing is
+:func:`convlab.deploy.latency.measure_latency`, which the book's deployment chapter uses
+too. Weights do not change the arithmetic, so an untrained model times the same as a
+trained one.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import io
 import json
 import os
 import queue
@@ -89,66 +89,27 @@ def _start_server(export_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def _payloads(shape: tuple[int, int, int]) -> dict[str, tuple[bytes, str]]:
-    from PIL import Image
+    from convlab.deploy.images import encode_image
 
-    h, w, c = shape
-    pixels = np.random.default_rng(0).integers(0, 256, size=(h, w, c), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels[..., 0] if c == 1 else pixels).save(buffer, "PNG")
+    pixels = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
     return {
-        "png": (buffer.getvalue(), "image/png"),
+        "png": (encode_image(pixels, "PNG"), "image/png"),
         "json": (json.dumps({"instances": [pixels.tolist()]}).encode(), "application/json"),
     }
 
 
-def _one_request(host: str, port: int, body: bytes, content_type: str) -> tuple[float, bool]:
-    start = time.perf_counter()
-    try:
-        connection = http.client.HTTPConnection(host, port, timeout=60)
-        connection.request(
-            "POST", "/invocations", body=body, headers={"Content-Type": content_type}
-        )
-        response = connection.getresponse()
-        response.read()
-        ok = response.status == 200
-        connection.close()
-    except (OSError, http.client.HTTPException):
-        ok = False
-    return time.perf_counter() - start, ok
-
-
 def measure(url: str, body: bytes, content_type: str, clients: int, requests: int) -> dict:
     """``requests`` posts spread over ``clients`` threads -> latency percentiles and rate."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    for _ in range(20):  # warm-up: connections, caches, the predict function's traces
-        _one_request(host, int(port), body, content_type)
-    shares = [requests // clients + (i < requests % clients) for i in range(clients)]
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
+    from convlab.deploy.latency import measure_latency
 
-    def client(share: int) -> None:
-        nonlocal errors
-        mine = [_one_request(host, int(port), body, content_type) for _ in range(share)]
-        with lock:
-            latencies.extend(t for t, _ in mine)
-            errors += sum(not ok for _, ok in mine)
-
-    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    ms = np.array(latencies) * 1e3
+    report = measure_latency(url, body, content_type, requests=requests, clients=clients)
     return {
-        "clients": clients,
-        "requests": len(latencies),
-        "p50_ms": round(float(np.percentile(ms, 50)), 3),
-        "p99_ms": round(float(np.percentile(ms, 99)), 3),
-        "requests_per_s": round(len(latencies) / wall, 1),
-        "errors": errors,
+        "clients": report.clients,
+        "requests": report.requests,
+        "p50_ms": round(report.p50_ms, 3),
+        "p99_ms": round(report.p99_ms, 3),
+        "requests_per_s": round(report.requests_per_s, 1),
+        "errors": report.errors,
     }
 
 

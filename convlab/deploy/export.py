@@ -15,6 +15,7 @@ An export directory holds::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tarfile
@@ -154,10 +155,26 @@ def _tar_filter(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow_logger():
+    """Inside Jupyter, TensorFlow logs at INFO ("Assets written to ..."), to stdout and
+    stderr; a strict book build counts stderr as a failure."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _write_tarball(model: keras.Model, contract: Contract, path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=".export-", dir=path.parent) as tmp:
         stage = Path(tmp)
-        model.export(str(stage / MODEL_VERSION), format="tf_saved_model", verbose=False)
+        with _quiet_tensorflow_logger():
+            model.export(str(stage / MODEL_VERSION), format="tf_saved_model", verbose=False)
         code = stage / "code"
         code.mkdir()
         (code / "inference.py").write_text(render_inference_py(contract), encoding="utf-8")
