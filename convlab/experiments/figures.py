@@ -1,0 +1,138 @@
+"""Figures of a study: accuracy with 95% intervals against the variable and against
+parameters, and learning curves per arm.
+
+Each function returns a :class:`matplotlib.figure.Figure` built without pyplot, so nothing
+is shown or kept open behind the caller's back; notebooks display the returned figure.
+
+Example:
+    >>> fig = accuracy_plot(result)  # doctest: +SKIP
+    >>> fig.savefig("kernel-size.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+__all__ = ["accuracy_plot", "accuracy_vs_params", "learning_curves"]
+
+
+def _figure(size=(6.0, 3.6)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _errors(table):
+    # One seed has no interval: draw the point without a bar.
+    return [0.0 if math.isnan(h) else 100 * h for h in table["ci95_half_width"]]
+
+
+def _x(result, table):
+    """Numeric x positions and whether they are categories (then labelled by arm)."""
+    column = result.study.x
+    values = list(table[column]) if column in table else list(table.index)
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], False
+    return [float(i) for i in range(len(values))], True
+
+
+def accuracy_plot(result, title: str | None = None):
+    """Mean test accuracy per arm with its 95% interval (bars) and every seed (dots)."""
+    table = result.table()
+    xs, categorical = _x(result, table)
+    fig, ax = _figure()
+    groups: dict[str | None, list[int]] = {}
+    for i, label in enumerate(table.index):
+        groups.setdefault(result.study.arms[label].group, []).append(i)
+    for group, idx in groups.items():
+        x = [xs[i] for i in idx]
+        y = [100 * table["mean_accuracy"].iloc[i] for i in idx]
+        err = [_errors(table)[i] for i in idx]
+        line = ax.errorbar(
+            x, y, yerr=err, fmt="o-" if group else "o", capsize=4, label=group or "mean ± 95% CI"
+        )
+        color = line[0].get_color()
+        for i in idx:
+            seeds = result.accuracies(table.index[i])
+            ax.plot(
+                [xs[i]] * len(seeds),
+                [100 * a for a in seeds.values()],
+                ".",
+                color=color,
+                alpha=0.4,
+            )
+    if categorical:
+        ax.set_xticks(xs, list(table.index))
+    else:
+        if result.study.x == "train_size":
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        ticks = sorted(set(xs))
+        ax.set_xticks(ticks, [f"{t:,g}" for t in ticks])
+    ax.margins(x=0.08)
+    ax.set_xlabel(result.study.variable)
+    ax.set_ylabel("test accuracy (%)")
+    n = int(max(table["n_seeds"], default=0))
+    seeds = f"{n} seed{'s' if n != 1 else ''}"
+    ax.set_title(title or f"{result.study.name}: mean ± 95% CI over {seeds} (dots: seeds)")
+    if any(g is not None for g in groups):
+        ax.legend()
+    return fig
+
+
+def accuracy_vs_params(result, title: str | None = None):
+    """Mean test accuracy (± 95% CI) against the number of parameters (log scale)."""
+    table = result.table()
+    fig, ax = _figure()
+    ax.errorbar(
+        table["params"], 100 * table["mean_accuracy"], yerr=_errors(table), fmt="o", capsize=4
+    )
+    for label, row in table.iterrows():
+        ax.annotate(
+            str(label),
+            (row["params"], 100 * row["mean_accuracy"]),
+            textcoords="offset points",
+            xytext=(5, 5),
+            fontsize=8,
+        )
+    ax.set_xscale("log")
+    ax.margins(x=0.15)
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title or f"{result.study.name}: accuracy against size")
+    return fig
+
+
+def learning_curves(result, metric: str = "val_accuracy", title: str | None = None):
+    """One line per arm: ``metric`` per epoch, mean over seeds (thin lines: seeds)."""
+    curves = result.curves()
+    fig, ax = _figure()
+    if curves.empty:
+        ax.set_title("no finished runs yet")
+        return fig
+    for arm in result.study.arms:
+        rows = curves[curves["arm"] == arm]
+        if rows.empty:
+            continue
+        scale = 100 if "accuracy" in metric else 1
+        mean = rows.groupby("epoch")[metric].mean() * scale
+        (line,) = ax.plot(mean.index, mean.values, "-o", markersize=3, label=arm)
+        for _, seed_rows in rows.groupby("seed"):
+            ax.plot(
+                seed_rows["epoch"],
+                seed_rows[metric] * scale,
+                "-",
+                color=line.get_color(),
+                alpha=0.25,
+                linewidth=0.8,
+            )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " ") + (" (%)" if "accuracy" in metric else ""))
+    ax.set_title(title or f"{result.study.name}: {metric.replace('_', ' ')} per epoch")
+    ax.legend(fontsize=8)
+    return fig

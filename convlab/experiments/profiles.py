@@ -1,0 +1,139 @@
+"""Compute profiles: how much data, how many epochs and seeds every run of a study gets.
+
+A profile is data, not a code branch: the engine reads its fields and nothing else, so
+``smoke`` (tests, seconds), ``quick`` (a 2-core laptop, all shipped studies in at most
+30 minutes) and ``full`` (the published book, on a GPU) run the same code.
+
+Example:
+    >>> get_profile("smoke").train_config().epochs
+    1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from convlab.errors import ConvlabError
+from convlab.train import TrainConfig
+
+__all__ = ["PROFILES", "Profile", "ProfileError", "get_profile"]
+
+
+class ProfileError(ConvlabError, ValueError):
+    """An unknown profile name or an impossible profile."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The compute budget of every run; the same for every arm of a study."""
+
+    name: str
+    description: str
+    train_size: int | None  # training images, stratified; None: all the split leaves
+    val_size: int  # validation images (learning curves; early stopping if patience is set)
+    test_size: int | None  # test images, stratified; None: the whole official test split
+    epochs: int
+    seeds: int  # seeds 0 .. seeds-1, the same for every arm
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    # Cosine decay to 0 and no early stopping: every arm gets exactly the same number of
+    # optimiser steps, so a difference between arms is not a difference in stopping time.
+    schedule: str = "cosine"
+    patience: int | None = None
+    # XLA on CPU compiles slowly and, on 2 cores, trains the 7x7 CNN ~4x slower than
+    # plain TensorFlow (measured); on a GPU Keras' "auto" choice is the fast one.
+    jit_compile: bool | str = False
+    split_seed: int = 0  # the train/validation/test slices; fixed, so only training varies
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.seeds < 1 or self.batch_size < 1 or self.val_size < 1:
+            raise ProfileError(f"Profile {self.name!r}: epochs, seeds, batch_size, val_size >= 1.")
+
+    def train_config(self, **changes) -> TrainConfig:
+        """The :class:`~convlab.train.TrainConfig` of a run, with an arm's ``changes``."""
+        base = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            schedule=self.schedule,
+            patience=self.patience,
+            jit_compile=self.jit_compile,
+        )
+        unknown = set(changes) - {f.name for f in dataclasses.fields(TrainConfig)}
+        if unknown:
+            raise ProfileError(f"Not TrainConfig fields: {', '.join(sorted(unknown))}.")
+        return dataclasses.replace(base, **changes)
+
+    def seed_list(self, n: int | None = None) -> tuple[int, ...]:
+        """Seeds ``0 .. n-1`` (default: this profile's number of seeds)."""
+        n = self.seeds if n is None else int(n)
+        if n < 1:
+            raise ProfileError(f"Need at least one seed, got {n}.")
+        return tuple(range(n))
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            name="smoke",
+            description="tests and CI: tiny slices, 1 epoch, 2 seeds; checks plumbing, not science",
+            train_size=300,
+            val_size=200,
+            test_size=500,
+            epochs=1,
+            seeds=2,
+            batch_size=32,  # the quick profile's optimiser settings, on a sliver of data
+            learning_rate=2e-3,
+        ),
+        # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA): the
+        # 26 arms of the shipped studies are 18 distinct configurations (the reference CNN
+        # is one arm of 7 studies and trains once). One seed of all 18 took 527 CPU-seconds
+        # (7x7, 64-128 and no-downsampling CNNs ~80 s each, the reference CNN 28 s, the
+        # MLP ~4-10 s); TensorFlow keeps ~1.4-1.5 of 2 idle cores busy, so 3 seeds take
+        # ~3 x 527 / 1.45 = ~18-19 minutes on an idle machine, under the 30-minute target.
+        Profile(
+            name="quick",
+            description="a 2-core laptop: 6,000 training images, 3 epochs, 3 seeds; "
+            "all shipped studies in under 30 minutes",
+            train_size=6000,
+            val_size=2000,
+            test_size=None,
+            epochs=3,
+            seeds=3,
+            # Few images and epochs: small batches and a higher rate give the optimiser
+            # ~560 steps (batch 128 at 1e-3 left both models near 79%: too few steps).
+            batch_size=32,
+            learning_rate=2e-3,
+        ),
+        Profile(
+            name="full",
+            description="the published book, on a GPU: all data, 20 epochs, 5 seeds",
+            train_size=None,
+            val_size=6000,
+            test_size=None,
+            epochs=20,
+            seeds=5,
+            jit_compile="auto",
+        ),
+    )
+}
+
+
+def get_profile(name: str | Profile | None = None) -> Profile:
+    """A profile by name; ``None`` reads :func:`convlab.settings.profile_name`."""
+    if isinstance(name, Profile):
+        return name
+    if name is None:
+        from convlab.settings import profile_name
+
+        name = profile_name()
+    if name not in PROFILES:
+        raise ProfileError(
+            f"Unknown profile {name!r}. Valid profiles: {', '.join(PROFILES)} "
+            "(set CONVLAB_PROFILE or pass --profile)."
+        )
+    return PROFILES[name]
