@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from convlab.errors import ConvlabError
 
@@ -86,7 +86,7 @@ class CNNSpec:
         )
 
 
-ModelSpec = Union[MLPSpec, CNNSpec]
+ModelSpec = MLPSpec | CNNSpec
 
 
 @dataclass(frozen=True)
@@ -176,9 +176,7 @@ def _spatial(n: int, k: int, s: int, padding: str) -> int:
     return math.ceil(n / s) if padding == "same" else (n - k) // s + 1
 
 
-def layer_table(
-    spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int
-) -> list[LayerInfo]:
+def layer_table(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int) -> list[LayerInfo]:
     """Each layer's output shape, parameters and multiply-adds, derived by formula."""
     _check(spec)
     rows: list[LayerInfo] = []

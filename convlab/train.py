@@ -141,7 +141,9 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int):
     elif config.schedule != "constant":
         raise TrainError(f"schedule must be 'constant' or 'cosine', got {config.schedule!r}.")
     try:
-        return keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": lr}})
+        return keras.optimizers.get(
+            {"class_name": config.optimizer, "config": {"learning_rate": lr}}
+        )
     except ValueError:
         raise TrainError(f"Unknown optimizer {config.optimizer!r} (try 'adam' or 'sgd').") from None
 
@@ -245,8 +247,10 @@ def train(
             bar.close()
     wall = time.perf_counter() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items() if k != "learning_rate"}
-    best_epoch = int(np.argmin(history["val_loss"])) + 1 if config.patience is not None else len(
-        history["loss"]
+    best_epoch = (
+        int(np.argmin(history["val_loss"])) + 1
+        if config.patience is not None
+        else len(history["loss"])
     )
     # Steady state: leave out the first epoch, which includes tracing and compilation.
     steady = timer.times[1:] or timer.times

@@ -10,7 +10,7 @@ from convlab.errors import ConvlabError
 
 # Each module convlab.cli.<name> defines register(subparsers) and sets a handler with
 # parser.set_defaults(handler=fn); fn(args) returns an exit code.
-SUBCOMMANDS = ("data", "train", "serve")
+SUBCOMMANDS = ("data", "train", "serve", "book", "study")
 
 
 class UserError(ConvlabError):

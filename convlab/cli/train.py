@@ -23,7 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=10, help="at most this many epochs")
     p.add_argument("--seed", type=int, default=0, help="seeds weights, dropout and shuffling")
     p.add_argument(
-        "--subset", type=int, default=None, metavar="N",
+        "--subset",
+        type=int,
+        default=None,
+        metavar="N",
         help="train on a stratified subset of N images (default: all)",
     )
     p.add_argument("--batch-size", type=int, default=128)
@@ -79,7 +82,6 @@ def format_result(result, title: str, model_name: str) -> str:
         "per-class accuracy:",
     ]
     width = max(len(n) for n in result.class_names)
-    for name, acc in zip(result.class_names, result.per_class_accuracy):
+    for name, acc in zip(result.class_names, result.per_class_accuracy, strict=True):
         lines.append(f"  {name:<{width}}  {acc:.4f}")
     return "\n".join(lines)
-

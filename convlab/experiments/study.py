@@ -359,7 +359,10 @@ def run_study(
             todo.setdefault(run.key, run)
     done: dict[str, TrainResult] = {}
     if todo:
-        from tqdm.auto import tqdm
+        if progress:
+            from tqdm.auto import tqdm
+        else:  # tqdm.auto warns on stderr at import in kernels without ipywidgets
+            from tqdm import tqdm
 
         costs = {k: _cost(r, dataset) for k, r in todo.items()}
         total = sum(costs.values())

@@ -1,0 +1,130 @@
+"""What the build-report page shows: how, where and with what the book was built.
+
+``convlab book build`` writes :func:`build_info` to ``_build/book-info.json`` and tells the
+kernels where it is (``CONVLAB_BOOK_INFO``); the page reads it back with
+:func:`load_build_info`, or computes the same facts itself when built another way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "benchmarks_markdown",
+    "build_info",
+    "code_revision",
+    "info_rows",
+    "load_build_info",
+    "write_build_info",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Tools that shape the pages, besides the libraries that shape the numbers.
+BOOK_TOOLS = ("jupyter-book", "myst-nb", "sphinx", "jupytext", "jupyter-cache")
+
+
+def code_revision(root: Path = REPO_ROOT) -> str:
+    """``git describe``-like revision: short commit, ``-dirty`` with uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
+def _tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in BOOK_TOOLS:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def build_info(profile: str, dataset: str, results_dir: str | Path) -> dict[str, Any]:
+    """Profile, dataset, backend, device, library versions and code revision (imports Keras)."""
+    import keras
+
+    from convlab.settings import gpu_available
+    from convlab.train import library_versions
+
+    return {
+        "profile": profile,
+        "dataset": dataset,
+        "backend": keras.backend.backend(),
+        "device": "GPU" if gpu_available() else "CPU",
+        "revision": code_revision(),
+        "results_dir": str(results_dir),
+        "versions": {**library_versions(), **_tool_versions()},
+    }
+
+
+def write_build_info(path: Path, settings) -> dict[str, Any]:
+    """Write :func:`build_info` for a :class:`~convlab.book.build.BuildSettings` as JSON."""
+    info = build_info(settings.profile, settings.dataset, Path(settings.results_dir).resolve())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(info, indent=1, sort_keys=True))
+    return info
+
+
+def load_build_info() -> dict[str, Any]:
+    """The facts ``convlab book build`` recorded, or the same facts computed now."""
+    path = os.environ.get("CONVLAB_BOOK_INFO")
+    if path and Path(path).is_file():
+        return json.loads(Path(path).read_text())
+    from convlab import settings
+
+    return build_info(settings.profile_name(), settings.dataset(), settings.results_dir())
+
+
+def info_rows(info: dict[str, Any]):
+    """The build facts as a two-column table (pandas DataFrame) for the page."""
+    import pandas as pd
+
+    rows = [
+        ("profile", info["profile"]),
+        ("dataset", info["dataset"]),
+        ("Keras backend", info["backend"]),
+        ("device", info["device"]),
+        ("code revision", info["revision"]),
+    ]
+    rows += [(name, version) for name, version in sorted(info["versions"].items())]
+    return pd.DataFrame(rows, columns=["", "value"]).set_index("")
+
+
+def benchmarks_markdown(root: Path = REPO_ROOT) -> str:
+    """The tables in ``benchmarks/results/*.md`` as one Markdown text, each under its name.
+
+    Headings inside a file become bold lines: a heading level that skipped one would be a
+    warning, which fails the strict build. Without results, says how to make them.
+    """
+    files = sorted((Path(root) / "benchmarks" / "results").glob("*.md"))
+    if not files:
+        return "No benchmark results yet: `make bench` writes them to `benchmarks/results/`."
+    parts = []
+    for path in files:
+        text = re.sub(r"(?m)^#+\s+(.*?)\s*#*\s*$", r"**\1**", path.read_text(encoding="utf8"))
+        parts.append(f"**{path.stem}** (`benchmarks/results/{path.name}`)\n\n{text.strip()}\n")
+    return "\n".join(parts)

@@ -1,0 +1,188 @@
+"""Small computations and figures behind the first chapters' demonstrations.
+
+The chapters stay one-line calls; what they show is computed here, and tested:
+
+- :func:`connectivity_table`: inputs per unit and parameters of a dense, a locally connected
+  and a convolutional layer making the same feature map (locality, then weight sharing).
+- :func:`edge_kernel`, :func:`equivariance_figure`: a fixed edge detector, and what a shift
+  does to its output (translation equivariance).
+- :func:`output_size_table`: output sizes for kernel, stride and padding choices.
+- :func:`compare_with_keras`: the NumPy convolution of :mod:`convlab.conv` beside
+  ``keras.layers.Conv2D`` with the same weights, on a real image.
+
+Functions return data or matplotlib Figures and print nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from convlab import conv
+
+__all__ = [
+    "KerasComparison",
+    "compare_with_keras",
+    "connectivity_table",
+    "conv_output_figure",
+    "edge_kernel",
+    "equivariance_figure",
+    "output_size_table",
+]
+
+
+def connectivity_table(
+    image_shape: tuple[int, ...], kernel_size: int = 3, filters: int = 32
+) -> pd.DataFrame:
+    """Three layers that turn an ``H x W x C`` image into an ``H x W x filters`` map.
+
+    A dense layer connects every output value to every input value; a locally connected
+    layer keeps only a ``k x k`` window per output position, with its own weights at each
+    position (locality); a convolution also shares one set of weights across positions
+    (weight sharing). Biases: one per output value, except the convolution's one per filter.
+
+    Returns:
+        Rows ``dense``, ``locally connected``, ``convolution``; columns ``inputs_per_unit``
+        (input values one output value depends on) and ``params``.
+    """
+    h, w, c = (*image_shape, 1)[:3] if len(image_shape) == 2 else image_shape
+    k, f = int(kernel_size), int(filters)
+    outputs = h * w * f
+    window = k * k * c
+    rows = {
+        "dense": (h * w * c, h * w * c * outputs + outputs),
+        "locally connected": (window, window * outputs + outputs),
+        "convolution": (window, window * f + f),
+    }
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["inputs_per_unit", "params"]
+    ).rename_axis("layer")
+
+
+def edge_kernel(channels: int = 1) -> np.ndarray:
+    """A Sobel filter for vertical edges, ``(3, 3, channels, 1)``, averaged over channels."""
+    sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
+    return np.repeat(sobel[:, :, None, None], channels, axis=2) / channels
+
+
+def _shift(x: np.ndarray, dx: int) -> np.ndarray:
+    """``(H, W, C)`` moved ``dx`` pixels right; the vacated columns are zero."""
+    out = np.zeros_like(x)
+    if dx >= 0:
+        out[:, dx:] = x[:, : x.shape[1] - dx]
+    else:
+        out[:, :dx] = x[:, -dx:]
+    return out
+
+
+def _show(ax, image: np.ndarray, title: str, cmap: str = "gray", **kw) -> None:
+    image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+    ax.imshow(image, cmap=cmap if image.ndim == 2 else None, **kw)
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+
+
+def equivariance_figure(image: np.ndarray, kernel: np.ndarray, shift: int = 4):
+    """Convolve-then-shift beside shift-then-convolve for one ``(H, W, C)`` image in [0, 1].
+
+    Four panels: the image, the image shifted ``shift`` pixels right, the convolution of
+    the image, and the convolution of the shifted image (which is the first map, shifted).
+    Returns a matplotlib ``Figure``.
+    """
+    from matplotlib.figure import Figure
+
+    image = np.asarray(image, dtype=np.float64)
+    moved = _shift(image, shift)
+    out = conv.conv2d(image[None], kernel, padding="same")[0]
+    out_moved = conv.conv2d(moved[None], kernel, padding="same")[0]
+    lim = float(np.abs(out).max()) or 1.0
+    fig = Figure(figsize=(8, 2.4), layout="constrained")
+    axes = fig.subplots(1, 4)
+    _show(axes[0], image, "image x")
+    _show(axes[1], moved, f"shift(x), {shift} px right")
+    _show(axes[2], out, "conv(x)", cmap="RdBu", vmin=-lim, vmax=lim)
+    _show(axes[3], out_moved, "conv(shift(x))", cmap="RdBu", vmin=-lim, vmax=lim)
+    return fig
+
+
+def output_size_table(
+    n: int, kernels: tuple[int, ...] = (3, 5, 7), strides: tuple[int, ...] = (1, 2)
+) -> pd.DataFrame:
+    """Output side length for an ``n``-pixel input, per kernel, stride and padding.
+
+    Computed with :func:`convlab.conv.output_size_for`, Keras' rule: ``"valid"`` is
+    ``floor((n - k) / s) + 1`` and ``"same"`` is ``ceil(n / s)``.
+    """
+    rows = [
+        (k, s, conv.output_size_for(n, k, s, "valid"), conv.output_size_for(n, k, s, "same"))
+        for k in kernels
+        for s in strides
+    ]
+    return pd.DataFrame(rows, columns=["kernel", "stride", "valid", "same"]).set_index(
+        ["kernel", "stride"]
+    )
+
+
+@dataclass(frozen=True)
+class KerasComparison:
+    """The NumPy convolutions beside ``keras.layers.Conv2D`` on the same input and weights."""
+
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    max_diff_vectorised: float  # max |conv.conv2d - Keras|
+    max_diff_loop: float  # max |conv.conv2d_loop - Keras|
+    output: np.ndarray  # the NumPy output, (H_out, W_out, filters)
+
+
+def compare_with_keras(
+    image: np.ndarray,
+    filters: int = 8,
+    kernel_size: int = 3,
+    stride: int = 1,
+    padding: str = "same",
+    seed: int = 0,
+) -> KerasComparison:
+    """Run one image through a seeded ``Conv2D`` and through both NumPy versions.
+
+    Args:
+        image: ``(H, W, C)`` float image (e.g. a test image scaled to [0, 1]).
+        filters, kernel_size, stride, padding: the layer; Keras initialises its weights
+            (Glorot-uniform kernel) from ``seed``, and a small random bias is added so the
+            bias term is checked too.
+    """
+    import keras
+
+    x = np.asarray(image, dtype=np.float32)[None]
+    keras.utils.set_random_seed(seed)
+    layer = keras.layers.Conv2D(filters, kernel_size, strides=stride, padding=padding)
+    layer.build(x.shape)
+    rng = np.random.default_rng(seed)
+    w = keras.ops.convert_to_numpy(layer.kernel)
+    b = rng.normal(0.0, 0.1, size=filters).astype(np.float32)
+    layer.bias.assign(b)
+    expected = keras.ops.convert_to_numpy(layer(x))
+    fast = conv.conv2d(x, w, b, stride=stride, padding=padding)
+    slow = conv.conv2d_loop(x, w, b, stride=stride, padding=padding)
+    return KerasComparison(
+        input_shape=tuple(x.shape[1:]),
+        output_shape=tuple(fast.shape[1:]),
+        max_diff_vectorised=float(np.max(np.abs(fast - expected))),
+        max_diff_loop=float(np.max(np.abs(slow - expected))),
+        output=fast[0],
+    )
+
+
+def conv_output_figure(image: np.ndarray, output: np.ndarray, channels: int = 4):
+    """The input image and the first ``channels`` feature maps of a convolution of it."""
+    from matplotlib.figure import Figure
+
+    channels = min(channels, output.shape[-1])
+    fig = Figure(figsize=(2 * (channels + 1), 2.3), layout="constrained")
+    axes = fig.subplots(1, channels + 1)
+    _show(axes[0], np.asarray(image), f"input {'x'.join(map(str, image.shape))}")
+    for i in range(channels):
+        lim = float(np.abs(output[..., i]).max()) or 1.0
+        _show(axes[i + 1], output[..., i], f"filter {i}", cmap="RdBu", vmin=-lim, vmax=lim)
+    return fig

@@ -1,0 +1,40 @@
+"""Shared fixtures: one smoke-profile build of the whole book per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BuiltBook:
+    returncode: int
+    log: str  # stdout and stderr of `convlab book build`
+    build_dir: Path
+    html: Path  # build_dir / "html"
+
+
+def run_book_build(root: Path, build_dir: Path, *extra: str, env: dict | None = None):
+    """``python -m convlab book build`` in the smoke profile; returns the CompletedProcess."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    env.pop("CONVLAB_RESULTS_DIR", None)
+    cmd = [sys.executable, "-m", "convlab", "book", "build", "--root", str(root)]
+    cmd += ["--build-dir", str(build_dir), "--profile", "smoke", "--quiet", *extra]
+    # cwd is the book's root, like `make book`; `python -m` also puts it first on sys.path.
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=1500)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> BuiltBook:
+    """The repository's book, built once in the smoke profile into a temporary folder
+    (results store included), for the HTML and browser tests."""
+    build_dir = tmp_path_factory.mktemp("book") / "_build"
+    proc = run_book_build(REPO, build_dir, env={"CONVLAB_DATASET": "fashion-mnist"})
+    return BuiltBook(proc.returncode, proc.stdout + proc.stderr, build_dir, build_dir / "html")
