@@ -27,9 +27,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
-lock:
-	uvx --from 'uv>=0.5' uv pip compile pyproject.toml --extra dev --universal \
+lock: $(STAMP)  # a maintainer's command: re-resolves the pins for every Python >= 3.10
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal \
 		--python-version 3.10 --no-header -o requirements.lock
+	sed -i '1i # Universal lock for Python >= 3.10: regenerate with `make lock`.' requirements.lock
 
 clean:
 	rm -rf _build build
