@@ -38,3 +38,29 @@ def built_book(tmp_path_factory) -> BuiltBook:
     build_dir = tmp_path_factory.mktemp("book") / "_build"
     proc = run_book_build(REPO, build_dir, env={"CONVLAB_DATASET": "fashion-mnist"})
     return BuiltBook(proc.returncode, proc.stdout + proc.stderr, build_dir, build_dir / "html")
+
+
+def fake_result(spec, config, seed: int, acc: float, **fields):
+    """A TrainResult without training (accuracy ``acc``); ``fields`` override the rest."""
+    from convlab.train import TrainResult
+
+    values = dict(
+        spec=spec,
+        config=config,
+        seed=seed,
+        class_names=("a", "b"),
+        history={"loss": [1.0], "accuracy": [acc], "val_loss": [1.0], "val_accuracy": [acc]},
+        best_epoch=1,
+        test_loss=1 - acc,
+        test_accuracy=acc,
+        per_class_accuracy=(acc, acc),
+        confusion=((1, 0), (0, 1)),
+        params=10,
+        macs_per_image=20,
+        train_size=120,
+        wall_time_s=2.0,
+        images_per_s=60.0,
+        backend="tensorflow",
+        versions={},
+    )
+    return TrainResult(**{**values, **fields})

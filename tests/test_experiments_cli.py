@@ -4,12 +4,12 @@ real runs are tested in test_experiments_study and test_experiments_catalog)."""
 import json
 import zlib
 
+import conftest
 import pytest
 
 from convlab import train as train_module
 from convlab.cli import main
 from convlab.experiments import run_key
-from convlab.train import TrainResult
 
 
 @pytest.fixture
@@ -19,24 +19,8 @@ def trainings(monkeypatch):
     def fake_train(spec, splits, config, seed=0, progress=True):
         calls.append((spec, seed))
         acc = 0.7 + (zlib.crc32(repr((spec, seed)).encode()) % 1000) / 5000
-        return TrainResult(
-            spec=spec,
-            config=config,
-            seed=seed,
-            class_names=("a", "b"),
-            history={"loss": [1.0], "accuracy": [acc], "val_loss": [1.0], "val_accuracy": [acc]},
-            best_epoch=1,
-            test_loss=1 - acc,
-            test_accuracy=acc,
-            per_class_accuracy=(acc, acc),
-            confusion=((1, 0), (0, 1)),
-            params=10,
-            macs_per_image=20,
-            train_size=len(splits.x_train),
-            wall_time_s=2.0,
-            images_per_s=150.0,
-            backend="tensorflow",
-            versions={},
+        return conftest.fake_result(
+            spec, config, seed, acc, train_size=len(splits.x_train), images_per_s=150.0
         )
 
     monkeypatch.setattr(train_module, "train", fake_train)

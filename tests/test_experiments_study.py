@@ -11,6 +11,7 @@ import sys
 import time
 import zlib
 
+import conftest
 import numpy as np
 import pytest
 
@@ -30,7 +31,6 @@ from convlab.experiments import (
 )
 from convlab.experiments.study import _plan
 from convlab.models import CNNSpec, ConvBlock, MLPSpec
-from convlab.train import TrainResult
 
 # Shared with the subprocess of the resume test, so both build identical keys.
 DEFINITIONS = """
@@ -53,25 +53,7 @@ DATASET = "fashion-mnist"
 
 
 def fake_result(spec, config, seed, acc, train_size=120):
-    return TrainResult(
-        spec=spec,
-        config=config,
-        seed=seed,
-        class_names=("a", "b"),
-        history={"loss": [1.0], "accuracy": [acc], "val_loss": [1.0], "val_accuracy": [acc]},
-        best_epoch=1,
-        test_loss=1 - acc,
-        test_accuracy=acc,
-        per_class_accuracy=(acc, acc),
-        confusion=((1, 0), (0, 1)),
-        params=10,
-        macs_per_image=20,
-        train_size=train_size,
-        wall_time_s=2.0,
-        images_per_s=60.0,
-        backend="tensorflow",
-        versions={},
-    )
+    return conftest.fake_result(spec, config, seed, acc, train_size=train_size)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import conftest
 import pytest
 
 from convlab import models, tables
@@ -22,24 +23,17 @@ SMOKE = PROFILES["smoke"]
 
 def fake(spec, config, seed: int, acc: float) -> TrainResult:
     """A TrainResult without training; the tables read accuracy and the spec."""
-    return TrainResult(
-        spec=spec,
-        config=config,
-        seed=seed,
-        class_names=("a", "b"),
-        history={"loss": [1.0], "accuracy": [acc], "val_loss": [1.0], "val_accuracy": [acc]},
-        best_epoch=1,
+    return conftest.fake_result(
+        spec,
+        config,
+        seed,
+        acc,
         test_loss=0.5,
-        test_accuracy=acc,
-        per_class_accuracy=(acc, acc),
-        confusion=((1, 0), (0, 1)),
         params=1,
         macs_per_image=1,
         train_size=300,
         wall_time_s=1.0,
         images_per_s=1.0,
-        backend="tensorflow",
-        versions={},
     )
 
 

@@ -30,25 +30,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK_TOOLS = ("jupyter-book", "myst-nb", "sphinx", "jupytext", "jupyter-cache")
 
 
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
+
+
 def code_revision(root: Path = REPO_ROOT) -> str:
     """``git describe``-like revision: short commit, ``-dirty`` with uncommitted changes."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git(root, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return commit + ("-dirty" if dirty else "")
