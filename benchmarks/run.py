@@ -48,7 +48,7 @@ def _installed(module: str) -> bool:
     )
 
 
-def throughput(batch_sizes: list[int], model: str = "cnn") -> dict:
+def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -> dict:
     from benchmarks.matmul import flops_per_image
     from convlab.data import dataset_info
     from convlab.models import REFERENCES, macs_per_image
@@ -57,19 +57,23 @@ def throughput(batch_sizes: list[int], model: str = "cnn") -> dict:
     macs = macs_per_image(spec, dataset_info(dataset).image_shape, 10)
     limit = _run_module("benchmarks.matmul", [])[0]
     limit_ips = limit["gflops"] * 1e9 / flops_per_image(macs)
-    rows, missing = [], []
-    for backend, module in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")):
-        if not _installed(module):
+    common = ["--model", model, "--images", str(images)]
+    rows, options, missing = [], [], []
+    for backend in ("tensorflow", "jax", "torch"):
+        if not _installed(backend):
             missing.append(backend)
             continue
         bs = [str(b) for b in batch_sizes]
-        for row in _run_module(
-            "benchmarks.throughput",
-            ["--model", model, "--batch-sizes", *bs],
-            env={"KERAS_BACKEND": backend},
-        ):
-            row["fraction_of_limit"] = round(row["images_per_s"] / limit_ips, 3)
-            rows.append(row)
+        env = {"KERAS_BACKEND": backend}
+        rows += _run_module("benchmarks.throughput", [*common, "--batch-sizes", *bs], env=env)
+    if "tensorflow" not in missing:
+        env = {"KERAS_BACKEND": "tensorflow"}
+        options += _run_module("benchmarks.throughput", [*common, "--options"], env=env)
+        options += _run_module(
+            "benchmarks.throughput", [*common, "--options", "--inter-op", "1"], env=env
+        )
+    for row in rows + options:
+        row["fraction_of_limit"] = round(row["images_per_s"] / limit_ips, 3)
     return {
         "model": model,
         "macs_per_image": macs,
@@ -77,48 +81,100 @@ def throughput(batch_sizes: list[int], model: str = "cnn") -> dict:
         "matmul": limit,
         "limit_images_per_s": round(limit_ips, 1),
         "rows": rows,
+        "tensorflow_options": options,
         "backends_not_installed": missing,
     }
+
+
+_COMPILED = {
+    "tensorflow": ("XLA", "off"),
+    "jax": ("XLA (jit)", "eager"),
+    "torch": ("torch.compile", "eager"),
+}
 
 
 def throughput_markdown(r: dict) -> str:
     lines = [
         f"Training throughput of the reference `{r['model']}` "
         f"({r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image). Machine limit: "
-        f"{r['matmul']['gflops']} GFLOP/s float32 matmul = "
-        f"{r['limit_images_per_s']:,.0f} images/s.",
+        f"{r['matmul']['gflops']} GFLOP/s float32 matmul (best of "
+        + ", ".join(
+            f"{k.removesuffix('_gflops')} {v}" for k, v in r["matmul"].items() if k != "gflops"
+        )
+        + f") = {r['limit_images_per_s']:,.0f} images/s.",
         "",
-        "| backend | batch | XLA | images/s | of limit |",
+        "| backend | batch | compiled | images/s | of limit |",
         "|---|---:|---|---:|---:|",
     ]
     for row in r["rows"]:
+        on, off = _COMPILED[row["backend"]]
         lines.append(
-            f"| {row['backend']} | {row['batch_size']} | {'on' if row['xla'] else 'off'} | "
+            f"| {row['backend']} | {row['batch_size']} | {on if row['compiled'] else off} | "
             f"{row['images_per_s']:,.0f} | {row['fraction_of_limit']:.0%} |"
         )
+    if r["tensorflow_options"]:
+        lines += [
+            "",
+            "TensorFlow at batch 128, no XLA, other settings:",
+            "",
+            "| setting | images/s | of limit |",
+            "|---|---:|---:|",
+        ]
+        lines += [
+            f"| {o['setting']} | {o['images_per_s']:,.0f} | {o['fraction_of_limit']:.0%} |"
+            for o in r["tensorflow_options"]
+        ]
     if r["backends_not_installed"]:
-        lines += ["", f"Not installed here: {', '.join(r['backends_not_installed'])}."]
+        lines += [
+            "",
+            f"Not installed here: {', '.join(r['backends_not_installed'])} "
+            "(`pip install -e .[bench]`).",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def book(profiles: list[str]) -> dict:
+def book(profiles: list[str], log: Path = RESULTS / "book-build.log") -> dict:
+    """Cold then warm build of the whole book per profile, as ``make book`` runs it.
+
+    Cold: an empty results store (its own directory under ``_build/bench-results``) and
+    ``--fresh`` (no execution cache), so every model is trained. Warm: the same command
+    again, nothing changed. Build output goes to ``log``.
+    """
+    import shutil
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
-    for profile in profiles:
-        for kind in ("cold", "warm"):
-            args = [sys.executable, "-m", "convlab", "book", "build", "--profile", profile]
-            if kind == "cold":
-                args.append("--fresh")
-            t0 = time.perf_counter()
-            subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
-            rows.append(
-                {"profile": profile, "build": kind, "wall_s": round(time.perf_counter() - t0, 1)}
-            )
-    return {"rows": rows}
+    with log.open("w") as out:
+        for profile in profiles:
+            store = ROOT / "_build" / "bench-results" / profile
+            shutil.rmtree(store, ignore_errors=True)
+            env = {**os.environ, "CONVLAB_RESULTS_DIR": str(store)}
+            for kind in ("cold", "warm"):
+                args = [sys.executable, "-m", "convlab", "book", "build", "--profile", profile]
+                if kind == "cold":
+                    args.append("--fresh")
+                out.write(f"$ {' '.join(args[1:])}  # {kind}\n")
+                out.flush()
+                t0 = time.perf_counter()
+                subprocess.run(args, cwd=ROOT, env=env, check=True, stdout=out, stderr=out)
+                wall = round(time.perf_counter() - t0, 1)
+                rows.append({"profile": profile, "build": kind, "wall_s": wall})
+                print(json.dumps(rows[-1]), flush=True)
+    return {"rows": rows, "cpu_count": os.cpu_count()}
 
 
 def book_markdown(r: dict) -> str:
-    lines = ["| profile | build | wall time |", "|---|---|---:|"]
-    lines += [f"| {x['profile']} | {x['build']} | {x['wall_s']:.0f} s |" for x in r["rows"]]
+    lines = [
+        f"Whole-book build (`convlab book build`, all chapters) on {r['cpu_count']} CPU cores. "
+        "Cold: empty results store and execution cache; warm: the same build again.",
+        "",
+        "| profile | build | wall time |",
+        "|---|---|---:|",
+    ]
+    lines += [
+        f"| {x['profile']} | {x['build']} | {x['wall_s']:.0f} s ({x['wall_s'] / 60:.1f} min) |"
+        for x in r["rows"]
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -134,16 +190,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=("throughput", "accuracy", "book"))
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 128, 256, 512])
     parser.add_argument("--profiles", nargs="+", default=["smoke", "quick"])
+    parser.add_argument("--images", type=int, default=8192, help="throughput: images/epoch")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--studies", nargs="*", default=[], help="accuracy: also train these studies in full"
+    )
     args = parser.parse_args(argv)
     sections = args.only or ["throughput", "accuracy", "book"]
     if "throughput" in sections:
-        r = throughput(args.batch_sizes)
+        r = throughput(args.batch_sizes, images=args.images)
         _write("throughput", r, throughput_markdown(r))
     if "accuracy" in sections:
         from benchmarks.accuracy import accuracy, accuracy_markdown
 
-        r = accuracy(args.seeds)
+        r = accuracy(args.seeds, studies=tuple(args.studies))
         _write("accuracy", r, accuracy_markdown(r))
     if "book" in sections:
         r = book(args.profiles)

@@ -67,16 +67,6 @@ def edge_kernel(channels: int = 1) -> np.ndarray:
     return np.repeat(sobel[:, :, None, None], channels, axis=2) / channels
 
 
-def _shift(x: np.ndarray, dx: int) -> np.ndarray:
-    """``(H, W, C)`` moved ``dx`` pixels right; the vacated columns are zero."""
-    out = np.zeros_like(x)
-    if dx >= 0:
-        out[:, dx:] = x[:, : x.shape[1] - dx]
-    else:
-        out[:, :dx] = x[:, -dx:]
-    return out
-
-
 def _show(ax, image: np.ndarray, title: str, cmap: str = "gray", **kw) -> None:
     image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
     ax.imshow(image, cmap=cmap if image.ndim == 2 else None, **kw)
@@ -94,7 +84,9 @@ def equivariance_figure(image: np.ndarray, kernel: np.ndarray, shift: int = 4):
     from matplotlib.figure import Figure
 
     image = np.asarray(image, dtype=np.float64)
-    moved = _shift(image, shift)
+    from convlab.inspect.translation import shift_images
+
+    moved = shift_images(image[None], dx=shift)[0]
     out = conv.conv2d(image[None], kernel, padding="same")[0]
     out_moved = conv.conv2d(moved[None], kernel, padding="same")[0]
     lim = float(np.abs(out).max()) or 1.0

@@ -27,6 +27,7 @@ EXPECTED = [
     "downsampling",
     "padding",
     "batch-norm",
+    "augmentation",
     "data-efficiency",
     "locality",
 ]
@@ -66,6 +67,7 @@ def test_the_reference_arms_are_the_reference_cnn():
         ("downsampling", "max pool"),
         ("padding", "same"),
         ("batch-norm", "off"),
+        ("augmentation", "none"),
         ("mlp-vs-cnn", "CNN"),
     ]:
         study = get_study(name)
@@ -88,13 +90,13 @@ def unique_runs(profile, seeds):
 
 
 def test_shared_arms_are_one_configuration():
-    # 30 arms, but the reference CNN appears in 8 studies and the MLP in 3: 20 configs
-    # under quick (1k, 5k and the 6k cap differ; locality adds the two permuted models)
-    # and fewer under smoke (all capped to 300).
-    assert sum(len(s.arms) for s in STUDIES.values()) == 30
-    assert len(unique_runs(PROFILES["quick"], (0,))) == 20
-    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 60
-    assert len(unique_runs(PROFILES["smoke"], (0,))) == 16
+    # 32 arms, but the reference CNN appears in 9 studies and the MLP in 3: 21 configs
+    # under quick (1k, 5k and the 6k cap differ; locality adds the two permuted models,
+    # augmentation the augmented CNN) and fewer under smoke (all capped to 300).
+    assert sum(len(s.arms) for s in STUDIES.values()) == 32
+    assert len(unique_runs(PROFILES["quick"], (0,))) == 21
+    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 63
+    assert len(unique_runs(PROFILES["smoke"], (0,))) == 17
 
 
 def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
@@ -114,5 +116,5 @@ def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
         assert all(math.isnan(v) for v in table["ci95_half_width"])  # one seed: no interval
         assert "one seed" in result.conclusion()
         assert len(result.differences()) == len(study.pairs())
-    assert len(calls) == 16  # each distinct configuration trained once across studies
-    assert len(list(tmp_path.rglob("*.json"))) == 16
+    assert len(calls) == 17  # each distinct configuration trained once across studies
+    assert len(list(tmp_path.rglob("*.json"))) == 17

@@ -49,6 +49,7 @@ def test_mean_interval_by_hand():
     assert iv.half_width == pytest.approx(half, rel=1e-6)
     assert (iv.low, iv.high) == pytest.approx((0.84 - half, 0.84 + half))
     assert not iv.covers_zero
+    assert mean_interval([0.01, 0.03]).points() == "+2.00 points, 95% CI [-10.71, +14.71]"
 
 
 def test_one_value_has_no_interval():

@@ -91,3 +91,52 @@ def test_cnn_beats_mlp_on_real_fashion_mnist(fmnist):
     }
     assert acc["mlp"] > 0.6 and acc["cnn"] > 0.6  # chance is 0.1
     assert acc["cnn"] > acc["mlp"], acc
+
+
+def _shifts_and_flips(image: np.ndarray, out: np.ndarray, max_shift: int) -> set:
+    """Which (flip, dy, dx) turn ``image`` into ``out`` (zero fill); empty if none does."""
+    from convlab.inspect import shift_images
+
+    found = set()
+    for flip in (False, True):
+        src = image[:, ::-1] if flip else image
+        for dy in range(-max_shift, max_shift + 1):
+            for dx in range(-max_shift, max_shift + 1):
+                moved = shift_images(src[None, ..., None], dx=dx, dy=dy)[0, ..., 0]
+                if np.array_equal(moved, out):
+                    found.add((flip, dy, dx))
+    return found
+
+
+def test_augmentation_flips_and_shifts_whole_pixels_in_training_only():
+    import keras
+
+    from convlab.train import _augmented
+
+    identity = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Identity()])
+    trainer = _augmented(identity, TrainConfig(augment_flip=True, augment_shift=2), (12, 12, 1), 0)
+    image = np.zeros((12, 12), np.float32)
+    image[4:8, 3:6] = np.arange(12).reshape(4, 3) + 1  # asymmetric, away from the border
+    batch = np.repeat(image[None, ..., None], 64, axis=0)
+    np.testing.assert_array_equal(np.asarray(trainer(batch, training=False)), batch)
+    out = np.asarray(trainer(batch, training=True))[..., 0]
+    seen = [_shifts_and_flips(image, o, 2) for o in out]
+    assert all(seen), "an augmented image is not a flip + whole-pixel shift of <= 2 px"
+    flips = {f for s in seen for f, _, _ in s}
+    shifts = {(dy, dx) for s in seen for _, dy, dx in s}
+    assert flips == {False, True} and len(shifts) > 5  # both kinds actually happen
+    assert _augmented(identity, TrainConfig(), (12, 12, 1), 0) is identity
+
+
+def test_augmented_training_keeps_the_plain_model_and_is_seeded(tiny):
+    config = TrainConfig(epochs=1, batch_size=32, patience=None, augment_flip=True, augment_shift=2)
+    a = train(SMALL_CNN, tiny, config, seed=1, progress=False)
+    b = train(SMALL_CNN, tiny, config, seed=1, progress=False)
+    plain = train(
+        SMALL_CNN, tiny, TrainConfig(epochs=1, batch_size=32, patience=None), seed=1, progress=False
+    )
+    assert a.history == b.history and a.history != plain.history
+    assert not any("random" in layer.name for layer in a.model.layers)
+    assert a.model.count_params() == a.params == plain.params
+    with pytest.raises(TrainError, match="augment_shift must be >= 0"):
+        train(SMALL_CNN, tiny, TrainConfig(epochs=1, augment_shift=-1), progress=False)

@@ -7,7 +7,7 @@ arm, ...) are one configuration, trained once and shared through the results sto
 
 Example:
     >>> sorted(STUDIES)[:3]
-    ['batch-norm', 'data-efficiency', 'depth']
+    ['augmentation', 'batch-norm', 'data-efficiency']
     >>> get_study("kernel-size").reference
     '3x3'
 """
@@ -107,6 +107,23 @@ _ALL = (
         },
         reference="off",
         fixed=_except("batch normalisation (conv without bias, BatchNorm, then ReLU)"),
+    ),
+    Study(
+        name="augmentation",
+        question="Do randomly flipped and shifted training images (a garment mirrored "
+        "left-right, moved by up to 2 pixels) improve test accuracy at the same budget?",
+        variable="training-image augmentation",
+        arms={
+            "none": Arm(value="none"),
+            "flip + shift": Arm(
+                train={"augment_flip": True, "augment_shift": 2}, value="flip + shift"
+            ),
+        },
+        reference="none",
+        fixed=(
+            *_TRAINING,
+            f"{_BASE}; validation and test images are never augmented",
+        ),
     ),
     Study(
         name="data-efficiency",

@@ -90,11 +90,11 @@ PROFILES: dict[str, Profile] = {
             learning_rate=2e-3,
         ),
         # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA): the
-        # 26 arms of the shipped studies are 18 distinct configurations (the reference CNN
-        # is one arm of 7 studies and trains once). One seed of all 18 took 527 CPU-seconds
-        # (7x7, 64-128 and no-downsampling CNNs ~80 s each, the reference CNN 28 s, the
-        # MLP ~4-10 s); TensorFlow keeps ~1.4-1.5 of 2 idle cores busy, so 3 seeds take
-        # ~3 x 527 / 1.45 = ~18-19 minutes on an idle machine, under the 30-minute target.
+        # 32 arms of the shipped studies are 21 distinct configurations (the reference CNN
+        # is one arm of 9 studies and trains once), 63 runs at 3 seeds; the heaviest (7x7,
+        # 2x width, no downsampling) take ~50-60 s a run, the reference CNN ~20 s, the MLP
+        # ~5 s. The whole book, cold (empty store and cache), built in 28.0 minutes, the
+        # experiments chapter 23 of them (`python -m benchmarks.run --only book`).
         Profile(
             name="quick",
             description="a 2-core laptop: 6,000 training images, 3 epochs, 3 seeds; "

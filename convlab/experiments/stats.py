@@ -107,6 +107,14 @@ class Interval:
     def covers_zero(self) -> bool:
         return not (self.low > 0 or self.high < 0)
 
+    def points(self) -> str:
+        """A difference of accuracies in percentage points with its interval, for prose:
+        ``"+3.67 points, 95% CI [+1.84, +5.49]"``."""
+        return (
+            f"{100 * self.mean:+.2f} points, {self.confidence:.0%} CI "
+            f"[{100 * self.low:+.2f}, {100 * self.high:+.2f}]"
+        )
+
 
 def mean_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     """Mean, sample standard deviation and the t interval of the mean."""

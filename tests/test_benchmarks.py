@@ -1,0 +1,71 @@
+"""The benchmark harness' own logic, on the smoke profile (real training, tiny slices)."""
+
+import pytest
+
+from benchmarks.accuracy import accuracy, accuracy_markdown
+from benchmarks.matmul import flops_per_image, gflops
+from benchmarks.run import throughput_markdown
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVLAB_RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path / "results"
+
+
+def test_best_study_arm_is_chosen_on_validation_not_test(store):
+    r = accuracy(
+        seeds=2, dataset="fashion-mnist", profile="smoke", studies=("augmentation",), progress=False
+    )
+    assert [x["role"] for x in r["rows"]] == ["MLP", "CNN"]
+    assert all(x["seeds"] == 2 and x["train_size"] == 300 for x in r["rows"])
+    # Complete studies in the store: mlp-vs-cnn and augmentation; their CNN arms, the
+    # reference CNN counted once (it is an arm of both).
+    arms = {(c["study"], c["arm"]) for c in r["candidates"]}
+    assert arms == {("mlp-vs-cnn", "CNN"), ("augmentation", "flip + shift")}
+    best = r["best_study_arm"]
+    assert best["val_mean"] == max(c["val_mean"] for c in r["candidates"])
+    text = accuracy_markdown(r)
+    assert f"{best['study']} / {best['arm']}" in text and "validation" in text
+    assert text.count("| MLP |") == 1 and ("(met)" in text or "(missed)" in text)
+
+
+def test_throughput_table_and_flop_count():
+    assert flops_per_image(4_039_808) == 24_238_848  # 2 FLOPs per MAC, backward = 2x forward
+    assert gflops(lambda a, b: a @ b, n=64, repeats=2) > 0
+    result = {
+        "model": "cnn",
+        "train_flops_per_image": 24_238_848,
+        "matmul": {"numpy_gflops": 150.0, "tensorflow_gflops": 100.0, "gflops": 150.0},
+        "limit_images_per_s": 6188.4,
+        "rows": [
+            {
+                "backend": "jax",
+                "batch_size": 128,
+                "compiled": False,
+                "images_per_s": 400.0,
+                "fraction_of_limit": 0.065,
+            },
+            {
+                "backend": "torch",
+                "batch_size": 64,
+                "compiled": True,
+                "images_per_s": 1000.0,
+                "fraction_of_limit": 0.162,
+            },
+        ],
+        "tensorflow_options": [
+            {
+                "setting": "steps_per_execution=16",
+                "images_per_s": 1600.0,
+                "fraction_of_limit": 0.259,
+            }
+        ],
+        "backends_not_installed": ["tensorflow"],
+    }
+    text = throughput_markdown(result)
+    assert "| jax | 128 | eager | 400 | 6% |" in text
+    assert "| torch | 64 | torch.compile | 1,000 | 16% |" in text
+    assert "| steps_per_execution=16 | 1,600 | 26% |" in text
+    assert "numpy 150.0, tensorflow 100.0" in text and "6,188 images/s" in text
+    assert "Not installed here: tensorflow" in text
