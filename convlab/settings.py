@@ -10,9 +10,12 @@ from convlab.data import dataset_info
 __all__ = ["dataset", "gpu_available", "models_for", "profile_name", "results_dir"]
 
 # The baseline and the CNN each dataset's chapters compare (reference names in convlab.models).
+# The baseline is the stronger of the two reference MLPs, chosen on validation accuracy
+# (full profile, seed 0: 256-128 units 90.17 %, 128 units 88.85 %): a CNN should have to
+# beat a good MLP, and the 256-128 one has more parameters than the reference CNN.
 _MODELS = {
-    "fashion-mnist": ("mlp", "cnn"),
-    "mnist": ("mlp", "cnn"),
+    "fashion-mnist": ("mlp-256-128", "cnn"),
+    "mnist": ("mlp-256-128", "cnn"),
     "cifar10": ("cifar-mlp", "cifar-cnn"),
 }
 
