@@ -23,6 +23,7 @@ from convlab.experiments import (
     StoreWarning,
     Study,
     StudyError,
+    describe,
     load_study,
     permute_pixels,
     resolve_spec,
@@ -30,7 +31,7 @@ from convlab.experiments import (
     train_one,
 )
 from convlab.experiments.study import _plan
-from convlab.models import CNNSpec, ConvBlock, MLPSpec
+from convlab.models import CNNSpec, ConvBlock, MLPSpec, reference
 
 # Shared with the subprocess of the resume test, so both build identical keys.
 DEFINITIONS = """
@@ -290,3 +291,13 @@ def test_study_and_arm_validation():
     assert isinstance(resolve_spec(Arm(model="baseline"), DATASET), MLPSpec)
     assert resolve_spec(Arm(), DATASET) == CNNSpec()
     assert resolve_spec(Arm(blocks={"pool": "avg"}), DATASET).blocks[1] == ConvBlock(64, pool="avg")
+
+
+def test_describe_names_every_choice_that_differs():
+    assert describe(reference("cnn")) == "conv 32-64, 3x3, same, max pool; dense 64"
+    assert describe(reference("cifar-cnn")) == (
+        "conv 32x2-64x2-128, 3x3, same, max pool, dropout 0.25; dense 256, dropout 0.5"
+    )
+    assert describe(reference("cifar-mlp")) == "MLP 512-256, dropout 0.2"
+    mixed = CNNSpec(blocks=(ConvBlock(8, dropout=0.1), ConvBlock(16, kernel_size=5)), dense=())
+    assert describe(mixed) == "conv 8-16, k 3/5, same, max pool, dropout 0.1/0.0"

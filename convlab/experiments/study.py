@@ -180,7 +180,11 @@ def describe(spec: ModelSpec) -> str:
         parts.append(f"stride {each('stride')}")
     if any(b.batch_norm for b in spec.blocks):
         parts.append("batch norm")
+    if any(b.dropout for b in spec.blocks):
+        parts.append(f"dropout {each('dropout')}")
     head = "-".join(map(str, spec.dense))
+    if head and spec.dense_dropout:
+        head += f", dropout {spec.dense_dropout:g}"
     return ", ".join(parts) + (f"; dense {head}" if head else "")
 
 
