@@ -48,6 +48,14 @@ def _installed(module: str) -> bool:
     )
 
 
+def _tensorflow_onednn() -> bool:
+    """Whether TensorFlow uses its oneDNN kernels by default on this machine."""
+    code = "from tensorflow.python.util import _pywrap_util_port as p; print(p.IsMklEnabled())"
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    return out.stdout.strip().endswith("True")
+
+
 def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -> dict:
     from benchmarks.matmul import flops_per_image
     from convlab.data import dataset_info
@@ -58,7 +66,7 @@ def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -
     limit = _run_module("benchmarks.matmul", [])[0]
     limit_ips = limit["gflops"] * 1e9 / flops_per_image(macs)
     common = ["--model", model, "--images", str(images)]
-    rows, options, missing = [], [], []
+    rows, options, missing, onednn_default = [], [], [], None
     for backend in ("tensorflow", "jax", "torch"):
         if not _installed(backend):
             missing.append(backend)
@@ -72,6 +80,11 @@ def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -
         options += _run_module(
             "benchmarks.throughput", [*common, "--options", "--inter-op", "1"], env=env
         )
+        # TensorFlow turns its oneDNN kernels on by default only on some CPUs: measure the
+        # other state than this machine's default.
+        onednn_default = _tensorflow_onednn()
+        env = {**env, "TF_ENABLE_ONEDNN_OPTS": "0" if onednn_default else "1"}
+        options += _run_module("benchmarks.throughput", [*common, "--options"], env=env)
     for row in rows + options:
         row["fraction_of_limit"] = round(row["images_per_s"] / limit_ips, 3)
     return {
@@ -82,6 +95,7 @@ def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -
         "limit_images_per_s": round(limit_ips, 1),
         "rows": rows,
         "tensorflow_options": options,
+        "tensorflow_onednn_default": onednn_default,
         "backends_not_installed": missing,
     }
 
@@ -91,6 +105,19 @@ _COMPILED = {
     "jax": ("XLA (jit)", "eager"),
     "torch": ("torch.compile", "eager"),
 }
+
+
+def _spread(row: dict) -> str:
+    rates = row.get("epochs_images_per_s") or [row["images_per_s"]]
+    return f"{min(rates):,.0f} - {max(rates):,.0f}"
+
+
+def _onednn_default(default: bool | None) -> str:
+    if default is None:
+        return "."
+    return (
+        f" (TensorFlow's oneDNN kernels are {'on' if default else 'off'} by default on this CPU)."
+    )
 
 
 def throughput_markdown(r: dict) -> str:
@@ -103,25 +130,30 @@ def throughput_markdown(r: dict) -> str:
         )
         + f") = {r['limit_images_per_s']:,.0f} images/s.",
         "",
-        "| backend | batch | compiled | images/s | of limit |",
-        "|---|---:|---|---:|---:|",
+        "Each row trains as `convlab.train` does (its input pipeline and steps per call); "
+        "images/s is the median timed epoch, beside the slowest and fastest.",
+        "",
+        "| backend | batch | compiled | images/s | slowest - fastest | of limit |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for row in r["rows"]:
         on, off = _COMPILED[row["backend"]]
         lines.append(
             f"| {row['backend']} | {row['batch_size']} | {on if row['compiled'] else off} | "
-            f"{row['images_per_s']:,.0f} | {row['fraction_of_limit']:.0%} |"
+            f"{row['images_per_s']:,.0f} | {_spread(row)} | {row['fraction_of_limit']:.0%} |"
         )
     if r["tensorflow_options"]:
         lines += [
             "",
-            "TensorFlow at batch 128, no XLA, other settings:",
+            "TensorFlow at batch 128, no XLA: the training default against the alternatives"
+            + _onednn_default(r.get("tensorflow_onednn_default")),
             "",
-            "| setting | images/s | of limit |",
-            "|---|---:|---:|",
+            "| input pipeline, steps per call | images/s | slowest - fastest | of limit |",
+            "|---|---:|---:|---:|",
         ]
         lines += [
-            f"| {o['setting']} | {o['images_per_s']:,.0f} | {o['fraction_of_limit']:.0%} |"
+            f"| {o['setting']} | {o['images_per_s']:,.0f} | {_spread(o)} | "
+            f"{o['fraction_of_limit']:.0%} |"
             for o in r["tensorflow_options"]
         ]
     if r["backends_not_installed"]:

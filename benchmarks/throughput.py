@@ -11,9 +11,12 @@ eagerly, op by op), ``torch.compile`` on PyTorch. Throughput is measured on rand
 of the model's input shape (the arithmetic does not depend on the pixel values) over whole
 epochs after one warm-up epoch that pays for tracing and compilation.
 
-``--options`` measures, at batch 128 without XLA, the other knobs a training default could
-set: Keras' ``steps_per_execution``, a ``tf.data`` pipeline instead of NumPy arrays, and
-TensorFlow's inter-op thread pool.
+Every row trains the way :func:`convlab.train.train` does: its input pipeline
+(:func:`convlab.train.fit_arguments`) and its steps per call
+(:data:`convlab.train.STEPS_PER_EXECUTION`). ``--options`` compares, at batch 128 without
+XLA, that default with the alternatives: Keras' own pipeline for NumPy arrays (tf.data with
+autotuning), 1 or 16 steps per call, TensorFlow's inter-op thread pool, and (with
+``TF_ENABLE_ONEDNN_OPTS`` set to 0 or 1) TensorFlow's oneDNN kernels off or on.
 """
 
 from __future__ import annotations
@@ -32,14 +35,19 @@ def measure(
     jit: bool,
     images: int,
     repeats: int,
-    steps_per_execution: int = 1,
-    pipeline: str = "numpy",
-) -> float:
-    """Median images/s over ``repeats`` epochs of ``images`` random images."""
+    steps_per_execution: int | None = None,
+    pipeline: str = "convlab",
+) -> list[float]:
+    """Images/s of each of ``repeats`` epochs of ``images`` random images.
+
+    ``pipeline``: ``"convlab"`` (the training default) or ``"keras"`` (NumPy arrays, which
+    Keras feeds itself); ``steps_per_execution`` ``None``: the training default.
+    """
     import keras
 
     from convlab.data import dataset_info
     from convlab.models import REFERENCES, build
+    from convlab.train import STEPS_PER_EXECUTION, fit_arguments
 
     spec, dataset, _ = REFERENCES[model_name]
     shape = dataset_info(dataset).image_shape
@@ -48,6 +56,8 @@ def measure(
     y = rng.integers(0, 10, images).astype(np.int32)
     keras.utils.set_random_seed(0)
     model = build(spec, shape, 10)
+    if steps_per_execution is None:
+        steps_per_execution = STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
     model.compile(
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
@@ -55,32 +65,31 @@ def measure(
         jit_compile=jit,
         steps_per_execution=steps_per_execution,
     )
-    if pipeline == "tf.data":
-        import tensorflow as tf
-
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(images).batch(batch_size)
-        ds = ds.prefetch(tf.data.AUTOTUNE)
-
-        def epoch():
-            model.fit(ds, epochs=1, verbose=0)
+    if pipeline == "convlab":
+        data = fit_arguments(x, y, None, batch_size, seed=0)
+    elif pipeline == "keras":
+        data = {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
     else:
+        raise ValueError(f"pipeline must be 'convlab' or 'keras', got {pipeline!r}")
 
-        def epoch():
-            model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    def epoch():
+        model.fit(**data, epochs=1, verbose=0)
 
     epoch()  # warm-up: trace, compile
-    times = []
+    rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         epoch()
-        times.append(time.perf_counter() - t0)
-    return images / float(np.median(times))
+        rates.append(images / (time.perf_counter() - t0))
+    return rates
 
 
-def _row(backend: str, model: str, batch_size: int, jit: bool, ips: float, **extra) -> dict:
+def _row(backend: str, model: str, batch_size: int, jit: bool, rates: list, **extra) -> dict:
+    """One JSON line: the median epoch's images/s, and the slowest and fastest epochs'."""
     row = {"backend": backend, "model": model, "batch_size": batch_size, "compiled": jit}
     row.update(extra)
-    row["images_per_s"] = round(ips, 1)
+    row["images_per_s"] = round(float(np.median(rates)), 1)
+    row["epochs_images_per_s"] = [round(r, 1) for r in rates]
     row["threads"] = os.cpu_count()
     return row
 
@@ -91,7 +100,7 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 128, 256, 512])
     parser.add_argument("--jit", choices=("on", "off", "both"), default="both")
     parser.add_argument("--images", type=int, default=8192, help="images per timed epoch")
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per setting")
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per setting")
     parser.add_argument("--options", action="store_true", help="TensorFlow knobs at batch 128")
     parser.add_argument(
         "--inter-op",
@@ -111,23 +120,36 @@ def main() -> None:
             )
         import tensorflow as tf
 
+        keras_arrays = {"pipeline": "keras"}
         settings = [
-            ("default (NumPy arrays, 1 step per call)", {}),
-            ("steps_per_execution=16", {"steps_per_execution": 16}),
-            ("tf.data pipeline, prefetch", {"pipeline": "tf.data"}),
+            ("convlab: tf.data without autotuning, 16 steps per call", {}),
+            ("convlab's tf.data, 1 step per call", {"steps_per_execution": 1}),
+            (
+                "Keras' own (NumPy arrays), 1 step per call",
+                {**keras_arrays, "steps_per_execution": 1},
+            ),
+            (
+                "Keras' own (NumPy arrays), 16 steps per call",
+                {**keras_arrays, "steps_per_execution": 16},
+            ),
         ]
         if args.inter_op:
             tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
-            settings = [(f"inter-op threads = {args.inter_op} (default: all cores)", {})]
+            settings = [(f"convlab, inter-op threads = {args.inter_op} (default: all cores)", {})]
+        elif os.environ.get("TF_ENABLE_ONEDNN_OPTS") in ("0", "1"):
+            # Read by TensorFlow at start-up: the caller sets it (benchmarks.run does).
+            state = "on" if os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1" else "off"
+            settings = [(f"convlab, oneDNN {state} (TF_ENABLE_ONEDNN_OPTS)", {})]
         for label, kwargs in settings:
-            ips = measure(args.model, 128, False, args.images, args.repeats, **kwargs)
-            print(json.dumps(_row(backend, args.model, 128, False, ips, setting=label)), flush=True)
+            rates = measure(args.model, 128, False, args.images, args.repeats, **kwargs)
+            row = _row(backend, args.model, 128, False, rates, setting=label)
+            print(json.dumps(row), flush=True)
         return
     jits = {"on": [True], "off": [False], "both": [False, True]}[args.jit]
     for jit in jits:
         for bs in args.batch_sizes:
-            ips = measure(args.model, bs, jit, args.images, args.repeats)
-            print(json.dumps(_row(backend, args.model, bs, jit, ips)), flush=True)
+            rates = measure(args.model, bs, jit, args.images, args.repeats)
+            print(json.dumps(_row(backend, args.model, bs, jit, rates)), flush=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from convlab.errors import ConvlabError
 from convlab.models import ModelSpec, build, count_params, macs_per_image, spec_from_dict
 from convlab.preprocess import Splits
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "predict_proba", "train"]
+__all__ = ["TrainConfig", "TrainResult", "evaluate", "fit_arguments", "predict_proba", "train"]
 
 
 class TrainError(ConvlabError, ValueError):
@@ -137,6 +137,54 @@ class _EpochTimer:
         return Timer()
 
 
+# The input pipeline and steps per call, measured on the 2-core development machine
+# (``python -m benchmarks.run --only throughput``): Keras' own pipeline for NumPy arrays
+# turns on tf.data's autotuner, whose background thread, on 2 cores, stalls whole epochs to
+# ~60 % speed at random; a plain tf.data pipeline without it, running 16 steps per call,
+# trains the same steps faster and steadily. The PyTorch backend allows only 1 step per call.
+STEPS_PER_EXECUTION = {"tensorflow": 16}
+
+
+def _tf_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None):
+    """``(x, y)`` in batches, reshuffled every epoch from ``seed`` (``None``: in order)."""
+    import tensorflow as tf
+
+    order = tf.data.Dataset.range(len(x))
+    if seed is not None:
+        order = order.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
+    batches = tf.data.Dataset.zip(order.batch(batch_size), arrays).map(
+        lambda i, xy: (tf.gather(xy[0], i), tf.gather(xy[1], i))
+    )
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_optimization.inject_prefetch = False
+    return batches.prefetch(1).with_options(options)
+
+
+def fit_arguments(
+    x: np.ndarray, y: np.ndarray, validation: tuple | None, batch_size: int, seed: int
+) -> dict:
+    """The data arguments of ``model.fit`` for the active backend, shuffled from ``seed``.
+
+    TensorFlow gets :func:`_tf_batches` pipelines; the other backends get the arrays, which
+    Keras batches and shuffles itself.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return {
+            "x": x,
+            "y": y,
+            "batch_size": batch_size,
+            "shuffle": True,
+            "validation_data": validation,
+        }
+    val = None if validation is None else _tf_batches(*validation, batch_size, None)
+    # shuffle=False: the pipeline shuffles itself (Keras ignores the flag for a dataset).
+    return {"x": _tf_batches(x, y, batch_size, seed), "shuffle": False, "validation_data": val}
+
+
 def _optimizer(config: TrainConfig, steps_per_epoch: int):
     import keras
 
@@ -251,6 +299,7 @@ def train(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=config.jit_compile,
+        steps_per_execution=STEPS_PER_EXECUTION.get(keras.backend.backend(), 1),
     )
     bar = None
     if progress:
@@ -267,13 +316,10 @@ def train(
         )
     t0 = time.perf_counter()
     try:
+        validation = (data.x_val, data.y_val)
         hist = trainer.fit(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
+            **fit_arguments(data.x_train, data.y_train, validation, config.batch_size, seed),
             epochs=config.epochs,
-            batch_size=config.batch_size,
-            shuffle=True,
             callbacks=callbacks,
             verbose=0,
         )

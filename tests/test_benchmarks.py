@@ -44,6 +44,7 @@ def test_throughput_table_and_flop_count():
                 "batch_size": 128,
                 "compiled": False,
                 "images_per_s": 400.0,
+                "epochs_images_per_s": [390.0, 400.0, 451.0],
                 "fraction_of_limit": 0.065,
             },
             {
@@ -56,16 +57,19 @@ def test_throughput_table_and_flop_count():
         ],
         "tensorflow_options": [
             {
-                "setting": "steps_per_execution=16",
+                "setting": "Keras' own (NumPy arrays), 16 steps per call",
                 "images_per_s": 1600.0,
+                "epochs_images_per_s": [1000.0, 1600.0, 1700.0],
                 "fraction_of_limit": 0.259,
             }
         ],
+        "tensorflow_onednn_default": False,
         "backends_not_installed": ["tensorflow"],
     }
     text = throughput_markdown(result)
-    assert "| jax | 128 | eager | 400 | 6% |" in text
-    assert "| torch | 64 | torch.compile | 1,000 | 16% |" in text
-    assert "| steps_per_execution=16 | 1,600 | 26% |" in text
+    assert "| jax | 128 | eager | 400 | 390 - 451 | 6% |" in text
+    assert "| torch | 64 | torch.compile | 1,000 | 1,000 - 1,000 | 16% |" in text  # no spread
+    assert "| Keras' own (NumPy arrays), 16 steps per call | 1,600 | 1,000 - 1,700 | 26% |" in text
     assert "numpy 150.0, tensorflow 100.0" in text and "6,188 images/s" in text
     assert "Not installed here: tensorflow" in text
+    assert "oneDNN kernels are off by default on this CPU" in text

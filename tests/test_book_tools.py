@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from convlab.book import build, paired, prose, report, sphinx_ext
+from convlab.book import build, kernel, paired, prose, report, sphinx_ext
 
 FRONT = """---
 jupytext:
@@ -141,6 +143,28 @@ def test_kernel_environment_passes_the_settings_to_the_notebooks(tmp_path):
     assert env["CONVLAB_DATASET"] == "fashion-mnist"
     assert env["CONVLAB_RESULTS_DIR"] == str((tmp_path / "results").resolve())
     assert env["CONVLAB_BOOK_INFO"] == str(tmp_path / "info.json")
+    assert env["IPYTHONDIR"] == str(tmp_path / "ipython")  # its start-up file: write_startup
+
+
+def test_kernel_startup_silences_native_stderr_only_while_the_backend_starts(tmp_path):
+    startup = kernel.write_startup(tmp_path / "ipython")
+    assert startup.parent == tmp_path / "ipython" / "profile_default" / "startup"
+    # As a kernel runs it, then native writes inside and after a silenced block.
+    code = startup.read_text() + (
+        "import os, sys\n"
+        "from convlab.book.kernel import native_stderr_silenced\n"
+        "with native_stderr_silenced():\n"
+        "    os.write(2, b'inside\\n')\n"
+        "os.write(2, b'after\\n')\n"
+        "print('keras' in sys.modules)\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True"  # the backend started
+    # Nothing from TensorFlow's start-up (e.g. "oneDNN custom operations are on" on CPUs
+    # where those kernels are on by default), nothing from inside, and stderr works after.
+    assert proc.stderr == "after\n"
 
 
 def test_pages_that_force_execution_are_found(tmp_path):

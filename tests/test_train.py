@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from convlab import data, models, preprocess
-from convlab.train import TrainConfig, TrainError, TrainResult, evaluate, predict_proba, train
+from convlab.train import (
+    TrainConfig,
+    TrainError,
+    TrainResult,
+    evaluate,
+    fit_arguments,
+    predict_proba,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +58,32 @@ def test_result_fields_are_consistent(tiny):
     # Batched direct calls agree with Keras' own predict, including a ragged last batch.
     expected = r.model.predict(tiny.x_test, verbose=0)
     np.testing.assert_allclose(predict_proba(r.model, tiny.x_test, 64), expected, atol=1e-6)
+
+
+def test_every_epoch_takes_every_batch_once(tiny):
+    # 300 images at batch 32: 10 steps an epoch, not a multiple of the steps per call.
+    r = train(
+        SMALL_CNN, tiny, TrainConfig(epochs=2, batch_size=32, patience=None), seed=0, progress=False
+    )
+    assert int(r.model.optimizer.iterations) == 2 * 10
+
+
+def test_fit_arguments_reshuffle_every_epoch_from_the_seed():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    args = fit_arguments(x, y, (x[:3], y[:3]), batch_size=4, seed=7)
+
+    def epoch(data):
+        batches = [(np.asarray(bx).ravel(), np.asarray(by)) for bx, by in data]
+        assert all(np.array_equal(bx, by) for bx, by in batches)  # images stay with labels
+        return np.concatenate([by for _, by in batches])
+
+    first, second = epoch(args["x"]), epoch(args["x"])
+    assert sorted(first) == sorted(second) == list(range(10))  # every image once an epoch
+    assert list(first) != list(second) and list(first) != list(range(10))
+    again = fit_arguments(x, y, None, batch_size=4, seed=7)
+    assert list(epoch(again["x"])) == list(first)  # the same seed, the same order
+    assert list(epoch(args["validation_data"])) == [0, 1, 2]  # validation in order
 
 
 def test_evaluate_against_hand_computed_values():

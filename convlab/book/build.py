@@ -128,6 +128,8 @@ def kernel_environment(settings: BuildSettings, info_path: Path) -> dict[str, st
         # TensorFlow's C++ start-up messages would otherwise reach the pages as stderr,
         # which the strict build (stderr_output: warn, -W) rejects.
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        # ... and the lines it writes before reading that: see convlab.book.kernel.
+        "IPYTHONDIR": str(info_path.parent / "ipython"),
         # tqdm.auto warns on import in a kernel without ipywidgets, even for a disabled bar.
         "PYTHONWARNINGS": ",".join(
             w for w in (os.environ.get("PYTHONWARNINGS"), "ignore:IProgress not found") if w
@@ -168,6 +170,7 @@ def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
     """Build the book's HTML strictly; the result's returncode is 0 only on a clean build."""
     from jupyter_book.sphinx import build_sphinx
 
+    from convlab.book.kernel import write_startup
     from convlab.book.report import write_build_info
 
     _check(settings)
@@ -177,6 +180,7 @@ def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
     cleared = refresh_cache(cache_dir, cache_key(settings), force=settings.fresh)
     info_path = build_dir / "book-info.json"
     os.environ.update(kernel_environment(settings, info_path))
+    write_startup(Path(os.environ["IPYTHONDIR"]))
     write_build_info(info_path, settings)
     for page in _always_executed(root):
         page.touch()

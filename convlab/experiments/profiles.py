@@ -91,10 +91,10 @@ PROFILES: dict[str, Profile] = {
         ),
         # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA): the
         # 32 arms of the shipped studies are 21 distinct configurations (the reference CNN
-        # is one arm of 9 studies and trains once), 63 runs at 3 seeds; the heaviest (7x7,
-        # 2x width, no downsampling) take ~50-60 s a run, the reference CNN ~20 s, the MLP
-        # ~5 s. The whole book, cold (empty store and cache), built in 28.0 minutes, the
-        # experiments chapter 23 of them (`python -m benchmarks.run --only book`).
+        # is one arm of 9 studies and trains once), 63 runs at 3 seeds, 332 s of training
+        # in all; the heaviest (no downsampling, 2x width, 7x7) take 10-15 s a run, the
+        # reference CNN 5 s, the MLP 2 s. The whole book, cold (empty store and cache),
+        # built in 8.6 minutes, warm in 10 s (`python -m benchmarks.run --only book`).
         Profile(
             name="quick",
             description="a 2-core laptop: 6,000 training images, 3 epochs, 3 seeds; "
