@@ -179,8 +179,9 @@ def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
     cache_dir = build_dir / ".jupyter_cache"
     cleared = refresh_cache(cache_dir, cache_key(settings), force=settings.fresh)
     info_path = build_dir / "book-info.json"
-    os.environ.update(kernel_environment(settings, info_path))
-    write_startup(Path(os.environ["IPYTHONDIR"]))
+    kernel_env = kernel_environment(settings, info_path)
+    os.environ.update(kernel_env)
+    write_startup(Path(kernel_env["IPYTHONDIR"]))
     write_build_info(info_path, settings)
     for page in _always_executed(root):
         page.touch()
