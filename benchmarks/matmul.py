@@ -1,4 +1,4 @@
-"""The machine's float32 arithmetic limit, measured as dense matmul GFLOP/s.
+"""The machine's float32 (and bfloat16) arithmetic limit, measured as dense matmul GFLOP/s.
 
     python -m benchmarks.matmul
 
@@ -15,11 +15,12 @@ import time
 import numpy as np
 
 
-def gflops(matmul, n: int = 2048, repeats: int = 10) -> float:
-    """Best-of-``repeats`` GFLOP/s of ``matmul`` on ``n`` x ``n`` float32 matrices."""
+def gflops(matmul, n: int = 2048, repeats: int = 10, cast=lambda x: x) -> float:
+    """Best-of-``repeats`` GFLOP/s of ``matmul`` on ``n`` x ``n`` float32 matrices
+    (``cast`` to another type first, outside the timing)."""
     rng = np.random.default_rng(0)
-    a = rng.random((n, n), dtype=np.float32)
-    b = rng.random((n, n), dtype=np.float32)
+    a = cast(rng.random((n, n), dtype=np.float32))
+    b = cast(rng.random((n, n), dtype=np.float32))
     matmul(a, b)  # warm-up
     best = float("inf")
     for _ in range(repeats):
@@ -41,10 +42,22 @@ def backend_matmul():
 
 
 def measure() -> dict:
+    """float32 GFLOP/s of NumPy and the backend (``gflops``: the best), and the backend's
+    bfloat16 GFLOP/s (``bfloat16_gflops``), the limit of mixed-precision training."""
+    from keras import ops
+
     backend, run = backend_matmul()
     result = {"numpy_gflops": round(gflops(np.matmul), 1)}
     result[f"{backend}_gflops"] = round(gflops(run), 1)
     result["gflops"] = max(v for k, v in result.items() if k.endswith("_gflops"))
+
+    def bfloat16(x):
+        return ops.cast(ops.convert_to_tensor(x), "bfloat16")
+
+    def run_bfloat16(a, b):
+        return ops.convert_to_numpy(ops.cast(ops.matmul(a, b), "float32"))
+
+    result["bfloat16_gflops"] = round(gflops(run_bfloat16, cast=bfloat16), 1)
     return result
 
 

@@ -56,6 +56,15 @@ def _tensorflow_onednn() -> bool:
     return out.stdout.strip().endswith("True")
 
 
+def add_fractions(rows: list[dict], limit_ips: float, bfloat16_limit_ips: float) -> None:
+    """Each row's images/s as a fraction of the limit of its precision (float32 unless the
+    row says ``"precision": "mixed_bfloat16"``)."""
+    for row in rows:
+        bf16 = row.get("precision") == "mixed_bfloat16"
+        limit = bfloat16_limit_ips if bf16 else limit_ips
+        row["fraction_of_limit"] = round(row["images_per_s"] / limit, 3)
+
+
 def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -> dict:
     from benchmarks.matmul import flops_per_image
     from convlab.data import dataset_info
@@ -85,14 +94,15 @@ def throughput(batch_sizes: list[int], model: str = "cnn", images: int = 8192) -
         onednn_default = _tensorflow_onednn()
         env = {**env, "TF_ENABLE_ONEDNN_OPTS": "0" if onednn_default else "1"}
         options += _run_module("benchmarks.throughput", [*common, "--options"], env=env)
-    for row in rows + options:
-        row["fraction_of_limit"] = round(row["images_per_s"] / limit_ips, 3)
+    limit_bf16_ips = limit["bfloat16_gflops"] * 1e9 / flops_per_image(macs)
+    add_fractions(rows + options, limit_ips, limit_bf16_ips)
     return {
         "model": model,
         "macs_per_image": macs,
         "train_flops_per_image": flops_per_image(macs),
         "matmul": limit,
         "limit_images_per_s": round(limit_ips, 1),
+        "bfloat16_limit_images_per_s": round(limit_bf16_ips, 1),
         "rows": rows,
         "tensorflow_options": options,
         "tensorflow_onednn_default": onednn_default,
@@ -126,12 +136,17 @@ def throughput_markdown(r: dict) -> str:
         f"({r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image). Machine limit: "
         f"{r['matmul']['gflops']} GFLOP/s float32 matmul (best of "
         + ", ".join(
-            f"{k.removesuffix('_gflops')} {v}" for k, v in r["matmul"].items() if k != "gflops"
+            f"{k.removesuffix('_gflops')} {v}"
+            for k, v in r["matmul"].items()
+            if k not in ("gflops", "bfloat16_gflops")
         )
-        + f") = {r['limit_images_per_s']:,.0f} images/s.",
+        + f") = {r['limit_images_per_s']:,.0f} images/s; bfloat16 matmul: "
+        f"{r['matmul']['bfloat16_gflops']} GFLOP/s = "
+        f"{r['bfloat16_limit_images_per_s']:,.0f} images/s, the limit of the mixed bfloat16 "
+        "row.",
         "",
-        "Each row trains as `convlab.train` does (its input pipeline and steps per call); "
-        "images/s is the median timed epoch, beside the slowest and fastest.",
+        "Each row trains as `convlab.train` does (its input pipeline and steps per call), in "
+        "float32; images/s is the median timed epoch, beside the slowest and fastest.",
         "",
         "| backend | batch | compiled | images/s | slowest - fastest | of limit |",
         "|---|---:|---|---:|---:|---:|",
@@ -225,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=8192, help="throughput: images/epoch")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument(
-        "--studies", nargs="*", default=[], help="accuracy: also train these studies in full"
+        "--studies",
+        nargs="*",
+        default=["augmentation", "capacity"],
+        help="accuracy: also train these studies in full (their arms are the candidates for "
+        "the reference CNN's training and the best study arm)",
     )
     args = parser.parse_args(argv)
     sections = args.only or ["throughput", "accuracy", "book"]

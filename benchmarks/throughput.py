@@ -15,7 +15,8 @@ Every row trains the way :func:`convlab.train.train` does: its input pipeline
 (:func:`convlab.train.fit_arguments`) and its steps per call
 (:data:`convlab.train.STEPS_PER_EXECUTION`). ``--options`` compares, at batch 128 without
 XLA, that default with the alternatives: Keras' own pipeline for NumPy arrays (tf.data with
-autotuning), 1 or 16 steps per call, TensorFlow's inter-op thread pool, and (with
+autotuning), 1 or 16 steps per call, mixed bfloat16 precision (bfloat16 arithmetic on
+float32 weights; every other row is float32), TensorFlow's inter-op thread pool, and (with
 ``TF_ENABLE_ONEDNN_OPTS`` set to 0 or 1) TensorFlow's oneDNN kernels off or on.
 """
 
@@ -37,6 +38,7 @@ def measure(
     repeats: int,
     steps_per_execution: int | None = None,
     pipeline: str = "convlab",
+    precision: str = "float32",
 ) -> list[float]:
     """Images/s of each of ``repeats`` epochs of ``images`` random images.
 
@@ -55,7 +57,7 @@ def measure(
     x = rng.random((images, *shape), dtype=np.float32)
     y = rng.integers(0, 10, images).astype(np.int32)
     keras.utils.set_random_seed(0)
-    model = build(spec, shape, 10)
+    model = build(spec, shape, 10, dtype=precision)
     if steps_per_execution is None:
         steps_per_execution = STEPS_PER_EXECUTION.get(keras.backend.backend(), 1)
     model.compile(
@@ -132,6 +134,10 @@ def main() -> None:
                 "Keras' own (NumPy arrays), 16 steps per call",
                 {**keras_arrays, "steps_per_execution": 16},
             ),
+            (
+                "convlab, mixed bfloat16 (against the bfloat16 limit)",
+                {"precision": "mixed_bfloat16"},
+            ),
         ]
         if args.inter_op:
             tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
@@ -142,7 +148,8 @@ def main() -> None:
             settings = [(f"convlab, oneDNN {state} (TF_ENABLE_ONEDNN_OPTS)", {})]
         for label, kwargs in settings:
             rates = measure(args.model, 128, False, args.images, args.repeats, **kwargs)
-            row = _row(backend, args.model, 128, False, rates, setting=label)
+            precision = kwargs.get("precision", "float32")
+            row = _row(backend, args.model, 128, False, rates, setting=label, precision=precision)
             print(json.dumps(row), flush=True)
         return
     jits = {"on": [True], "off": [False], "both": [False, True]}[args.jit]

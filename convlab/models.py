@@ -244,8 +244,15 @@ def macs_per_image(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: i
 # --------------------------------------------------------------------------- building
 
 
-def build(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int):
-    """An uncompiled ``keras.Sequential`` for ``spec``; the last layer outputs softmax."""
+def build(
+    spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int, dtype: str | None = None
+):
+    """An uncompiled ``keras.Sequential`` for ``spec``; the last layer outputs softmax.
+
+    ``dtype`` is every hidden layer's Keras dtype policy (e.g. ``"mixed_bfloat16"``:
+    bfloat16 arithmetic on float32 weights; ``None``: Keras' global policy). The softmax
+    output layer always computes in float32, as mixed-precision training wants.
+    """
     import keras  # imported late: importing Keras starts a backend
     from keras import layers
 
@@ -253,6 +260,7 @@ def build(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int):
     layer_table(spec, input_shape, num_classes)  # fails early, with a clear message
     stack: list = [keras.Input(shape=tuple(input_shape), name="image")]
     act = spec.activation
+    policy = {} if dtype is None else {"dtype": dtype}
     if isinstance(spec, CNNSpec):
         for i, b in enumerate(spec.blocks, 1):
             for j in range(1, b.convs + 1):
@@ -265,27 +273,29 @@ def build(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int):
                         use_bias=not b.batch_norm,
                         activation=None if b.batch_norm else act,
                         name=f"conv{i}_{j}",
+                        **policy,
                     )
                 )
                 if b.batch_norm:
                     stack += [
-                        layers.BatchNormalization(name=f"bn{i}_{j}"),
-                        layers.Activation(act, name=f"{act}{i}_{j}"),
+                        layers.BatchNormalization(name=f"bn{i}_{j}", **policy),
+                        layers.Activation(act, name=f"{act}{i}_{j}", **policy),
                     ]
             if b.pool == "max":
-                stack.append(layers.MaxPooling2D(b.pool_size, name=f"maxpool{i}"))
+                stack.append(layers.MaxPooling2D(b.pool_size, name=f"maxpool{i}", **policy))
             elif b.pool == "avg":
-                stack.append(layers.AveragePooling2D(b.pool_size, name=f"avgpool{i}"))
+                stack.append(layers.AveragePooling2D(b.pool_size, name=f"avgpool{i}", **policy))
             if b.dropout:
-                stack.append(layers.Dropout(b.dropout, name=f"dropout{i}"))
+                stack.append(layers.Dropout(b.dropout, name=f"dropout{i}", **policy))
         hidden, dropout = spec.dense, spec.dense_dropout
     else:
         hidden, dropout = spec.hidden, spec.dropout
-    stack.append(layers.Flatten(name="flatten"))
+    stack.append(layers.Flatten(name="flatten", **policy))
     for i, units in enumerate(hidden, 1):
-        stack.append(layers.Dense(units, activation=act, name=f"dense{i}"))
+        stack.append(layers.Dense(units, activation=act, name=f"dense{i}", **policy))
         if dropout:
-            stack.append(layers.Dropout(dropout, name=f"dense_dropout{i}"))
-    stack.append(layers.Dense(num_classes, activation="softmax", name="output"))
+            stack.append(layers.Dropout(dropout, name=f"dense_dropout{i}", **policy))
+    output = {} if dtype is None else {"dtype": "float32"}
+    stack.append(layers.Dense(num_classes, activation="softmax", name="output", **output))
     name = "mlp" if isinstance(spec, MLPSpec) else "cnn"
     return keras.Sequential(stack, name=name)

@@ -83,7 +83,7 @@ def design_table(spec: ModelSpec) -> pd.DataFrame:
             "convolutions per block",
             _same([x.convs for x in b]),
             "more convolutions before downsampling see more context at full resolution",
-            "-",
+            "capacity",
         ),
         (
             "padding",
@@ -110,7 +110,7 @@ def design_table(spec: ModelSpec) -> pd.DataFrame:
             "regularises larger models; the small reference CNN does without"
             if not any(dropout)
             else "regularises the larger model against overfitting",
-            "-",
+            "capacity",
         ),
         (
             "dense head",

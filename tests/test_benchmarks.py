@@ -4,7 +4,7 @@ import pytest
 
 from benchmarks.accuracy import accuracy, accuracy_markdown
 from benchmarks.matmul import flops_per_image, gflops
-from benchmarks.run import throughput_markdown
+from benchmarks.run import add_fractions, throughput_markdown
 
 
 @pytest.fixture
@@ -21,10 +21,20 @@ def test_best_study_arm_is_chosen_on_validation_not_test(store):
     assert all(x["seeds"] == 2 and x["train_size"] == 300 for x in r["rows"])
     # Complete studies in the store: mlp-vs-cnn and augmentation; their CNN arms, the
     # reference CNN counted once (it is an arm of both).
-    arms = {(c["study"], c["arm"]) for c in r["candidates"]}
-    assert arms == {("mlp-vs-cnn", "CNN"), ("augmentation", "flip + shift")}
+    arms = {(c["study"], c["arm"]): c for c in r["candidates"]}
+    assert set(arms) == {
+        ("mlp-vs-cnn", "CNN"),
+        ("augmentation", "shift"),
+        ("augmentation", "flip + shift"),
+    }
     best = r["best_study_arm"]
     assert best["val_mean"] == max(c["val_mean"] for c in r["candidates"])
+    # The CNN row: the best on validation of the arms with the reference architecture
+    # (all three here: augmentation changes the training, not the model).
+    cnn = r["rows"][1]
+    assert cnn["val_mean"] == best["val_mean"] and cnn["spec"] == arms["mlp-vs-cnn", "CNN"]["spec"]
+    assert arms["augmentation", "shift"]["training"] == "augment_shift=1"
+    assert arms["mlp-vs-cnn", "CNN"]["training"] == "-"
     text = accuracy_markdown(r)
     assert f"{best['study']} / {best['arm']}" in text and "validation" in text
     assert text.count("| MLP |") == 1 and ("(met)" in text or "(missed)" in text)
@@ -36,8 +46,14 @@ def test_throughput_table_and_flop_count():
     result = {
         "model": "cnn",
         "train_flops_per_image": 24_238_848,
-        "matmul": {"numpy_gflops": 150.0, "tensorflow_gflops": 100.0, "gflops": 150.0},
+        "matmul": {
+            "numpy_gflops": 150.0,
+            "tensorflow_gflops": 100.0,
+            "gflops": 150.0,
+            "bfloat16_gflops": 450.0,
+        },
         "limit_images_per_s": 6188.4,
+        "bfloat16_limit_images_per_s": 18565.2,
         "rows": [
             {
                 "backend": "jax",
@@ -70,6 +86,13 @@ def test_throughput_table_and_flop_count():
     assert "| jax | 128 | eager | 400 | 390 - 451 | 6% |" in text
     assert "| torch | 64 | torch.compile | 1,000 | 1,000 - 1,000 | 16% |" in text  # no spread
     assert "| Keras' own (NumPy arrays), 16 steps per call | 1,600 | 1,000 - 1,700 | 26% |" in text
-    assert "numpy 150.0, tensorflow 100.0" in text and "6,188 images/s" in text
+    assert "(best of numpy 150.0, tensorflow 100.0) = 6,188 images/s" in text
+    assert "bfloat16 matmul: 450.0 GFLOP/s = 18,565 images/s" in text
     assert "Not installed here: tensorflow" in text
     assert "oneDNN kernels are off by default on this CPU" in text
+
+
+def test_each_row_is_measured_against_the_limit_of_its_precision():
+    rows = [{"images_per_s": 500.0}, {"images_per_s": 1500.0, "precision": "mixed_bfloat16"}]
+    add_fractions(rows, limit_ips=1000.0, bfloat16_limit_ips=3000.0)
+    assert [r["fraction_of_limit"] for r in rows] == [0.5, 0.5]

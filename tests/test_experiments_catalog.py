@@ -28,6 +28,7 @@ EXPECTED = [
     "padding",
     "batch-norm",
     "augmentation",
+    "capacity",
     "data-efficiency",
     "locality",
 ]
@@ -68,6 +69,7 @@ def test_the_reference_arms_are_the_reference_cnn():
         ("padding", "same"),
         ("batch-norm", "off"),
         ("augmentation", "none"),
+        ("capacity", "reference"),
         ("mlp-vs-cnn", "CNN"),
     ]:
         study = get_study(name)
@@ -76,6 +78,13 @@ def test_the_reference_arms_are_the_reference_cnn():
     assert k7 == reference("cnn-k7")
     wide = resolve_spec(get_study("width").arms["2x"], "fashion-mnist")
     assert [b.filters for b in wide.blocks] == [64, 128]
+    deeper = resolve_spec(get_study("capacity").arms["deeper + dropout"], "fashion-mnist")
+    assert [(b.filters, b.convs, b.dropout) for b in deeper.blocks] == [
+        (32, 2, 0.25),
+        (64, 2, 0.25),
+        (128, 2, 0.25),
+    ]
+    assert deeper.dense == base.dense and deeper.dense_dropout == base.dense_dropout
     stride = resolve_spec(get_study("downsampling").arms["stride-2 conv"], "fashion-mnist")
     assert isinstance(stride, CNNSpec) and {(b.pool, b.stride) for b in stride.blocks} == {
         ("none", 2)
@@ -90,13 +99,14 @@ def unique_runs(profile, seeds):
 
 
 def test_shared_arms_are_one_configuration():
-    # 32 arms, but the reference CNN appears in 9 studies and the MLP in 3: 21 configs
+    # 37 arms, but the reference CNN appears in 10 studies and the MLP in 3: 25 configs
     # under quick (1k, 5k and the 6k cap differ; locality adds the two permuted models,
-    # augmentation the augmented CNN) and fewer under smoke (all capped to 300).
-    assert sum(len(s.arms) for s in STUDIES.values()) == 32
-    assert len(unique_runs(PROFILES["quick"], (0,))) == 21
-    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 63
-    assert len(unique_runs(PROFILES["smoke"], (0,))) == 17
+    # augmentation two augmented CNNs, capacity three deeper CNNs) and fewer under smoke
+    # (all capped to 300).
+    assert sum(len(s.arms) for s in STUDIES.values()) == 37
+    assert len(unique_runs(PROFILES["quick"], (0,))) == 25
+    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 75
+    assert len(unique_runs(PROFILES["smoke"], (0,))) == 21
 
 
 def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
@@ -116,5 +126,5 @@ def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
         assert all(math.isnan(v) for v in table["ci95_half_width"])  # one seed: no interval
         assert "one seed" in result.conclusion()
         assert len(result.differences()) == len(study.pairs())
-    assert len(calls) == 17  # each distinct configuration trained once across studies
-    assert len(list(tmp_path.rglob("*.json"))) == 17
+    assert len(calls) == 21  # each distinct configuration trained once across studies
+    assert len(list(tmp_path.rglob("*.json"))) == 21

@@ -12,6 +12,7 @@ from convlab.train import (
     TrainResult,
     evaluate,
     fit_arguments,
+    precision_for,
     predict_proba,
     train,
 )
@@ -174,3 +175,49 @@ def test_augmented_training_keeps_the_plain_model_and_is_seeded(tiny):
     assert a.model.count_params() == a.params == plain.params
     with pytest.raises(TrainError, match="augment_shift must be >= 0"):
         train(SMALL_CNN, tiny, TrainConfig(epochs=1, augment_shift=-1), progress=False)
+
+
+def test_mixed_bfloat16_trains_in_bfloat16_and_returns_a_float32_model(tiny):
+    spec = models.CNNSpec(blocks=(models.ConvBlock(4, batch_norm=True),), dense=(8,))
+    mixed = models.build(spec, (28, 28, 1), 10, dtype="mixed_bfloat16")
+    hidden, output = mixed.layers[:-1], mixed.layers[-1]
+    assert {layer.compute_dtype for layer in hidden} == {"bfloat16"}
+    assert {w.dtype for w in mixed.weights} == {"float32"}  # float32 master weights
+    assert output.compute_dtype == "float32" and mixed.count_params() == models.count_params(
+        spec, (28, 28, 1), 10
+    )
+    config = TrainConfig(epochs=2, batch_size=32, patience=None, precision="mixed_bfloat16")
+    a = train(spec, tiny, config, seed=2, progress=False)
+    b = train(spec, tiny, config, seed=2, progress=False)
+    assert a.history == b.history and a.test_accuracy == b.test_accuracy  # still seeded
+    assert {layer.compute_dtype for layer in a.model.layers} == {"float32"}
+    assert a.test_accuracy == evaluate(a.model, tiny.x_test, tiny.y_test, 10)["test_accuracy"]
+    assert a.history["loss"][-1] < a.history["loss"][0]  # it learns
+    with pytest.raises(TrainError, match="precision must be one of float32, mixed_bfloat16"):
+        train(spec, tiny, TrainConfig(epochs=1, precision="float16"), progress=False)
+
+
+@pytest.mark.parametrize(
+    "backend, gpu, flags, expected",
+    [
+        ("tensorflow", False, "fpu avx512f amx_bf16 amx_tile", "mixed_bfloat16"),
+        ("tensorflow", False, "fpu avx2 fma", "float32"),  # bfloat16 would be emulated
+        ("tensorflow", False, "fpu avx512_bf16", "float32"),  # not measured: kept float32
+        ("tensorflow", True, "fpu amx_bf16", "float32"),  # GPUs not measured
+        ("jax", False, "fpu amx_bf16", "float32"),
+        ("tensorflow", False, "", "float32"),  # flags unknown
+    ],
+)
+def test_precision_for_the_machine(backend, gpu, flags, expected):
+    assert precision_for(backend, gpu, flags) == expected
+
+
+def test_train_command_reports_its_precision(capsys):
+    from convlab.cli import main
+
+    args = ["train", "--model", "mlp", "--epochs", "1", "--subset", "300", "--quiet"]
+    assert main([*args, "--val-size", "200", "--precision", "mixed_bfloat16"]) == 0
+    assert "mixed_bfloat16)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse rejects it, with the choices
+        main([*args, "--precision", "float16"])
+    assert "invalid choice: 'float16'" in capsys.readouterr().err

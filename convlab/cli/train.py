@@ -32,6 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "float32", "mixed_bfloat16"),
+        default="auto",
+        help="arithmetic of training; auto: mixed_bfloat16 where this machine has bfloat16 "
+        "units (a CPU with AMX), else float32",
+    )
     p.add_argument("--val-size", type=int, default=6000, help="validation images")
     p.add_argument("--data-dir", default=None, help="read the dataset from here first")
     p.add_argument("--save", default=None, metavar="DIR", help="save the model and result here")
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         schedule=args.schedule,
+        precision=train.default_precision() if args.precision == "auto" else args.precision,
     )
     result = train.train(spec, splits, config, seed=args.seed, progress=not args.quiet)
     if args.save:
@@ -77,7 +85,8 @@ def format_result(result, title: str, model_name: str) -> str:
         f"{result.macs_per_image:,} multiply-adds per image",
         f"trained on {result.train_size:,} images for {result.epochs_run} epochs "
         f"(best: {result.best_epoch}) in {result.wall_time_s:.1f} s "
-        f"({per_epoch:.1f} s/epoch, {result.images_per_s:,.0f} images/s, {result.backend})",
+        f"({per_epoch:.1f} s/epoch, {result.images_per_s:,.0f} images/s, {result.backend}, "
+        f"{result.config.precision})",
         f"test accuracy {result.test_accuracy:.4f}, test loss {result.test_loss:.4f}",
         "per-class accuracy:",
     ]

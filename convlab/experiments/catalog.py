@@ -110,11 +110,13 @@ _ALL = (
     ),
     Study(
         name="augmentation",
-        question="Do randomly flipped and shifted training images (a garment mirrored "
-        "left-right, moved by up to 2 pixels) improve test accuracy at the same budget?",
+        question="Do randomly shifted training images (moved by up to 1 pixel), or flipped "
+        "and shifted ones (mirrored left-right, moved by up to 2 pixels), improve test "
+        "accuracy at the same budget?",
         variable="training-image augmentation",
         arms={
             "none": Arm(value="none"),
+            "shift": Arm(train={"augment_shift": 1}, value="shift"),
             "flip + shift": Arm(
                 train={"augment_flip": True, "augment_shift": 2}, value="flip + shift"
             ),
@@ -123,6 +125,39 @@ _ALL = (
         fixed=(
             *_TRAINING,
             f"{_BASE}; validation and test images are never augmented",
+        ),
+    ),
+    Study(
+        name="capacity",
+        question="Does a deeper CNN (three blocks of two convolutions) beat the reference "
+        "CNN, and does it need dropout and shifted training images to do so?",
+        variable="capacity and regularisation",
+        arms={
+            "reference": Arm(value="reference"),
+            "deeper": Arm(depth=3, blocks={"convs": 2, "dropout": 0.0}, value="deeper"),
+            "deeper + dropout": Arm(
+                depth=3, blocks={"convs": 2, "dropout": 0.25}, value="+ dropout"
+            ),
+            "deeper + dropout + shift": Arm(
+                depth=3,
+                blocks={"convs": 2, "dropout": 0.25},
+                train={"augment_shift": 1},
+                value="+ shift",
+            ),
+        },
+        reference="reference",
+        comparisons=(
+            ("deeper", "reference"),
+            ("deeper + dropout", "deeper"),
+            ("deeper + dropout + shift", "deeper + dropout"),
+            ("deeper + dropout + shift", "reference"),
+        ),
+        fixed=(
+            *_TRAINING,
+            "the reference CNN's first two blocks' filters, 3x3 kernels, 'same' padding, 2x2 "
+            "max pooling and dense head; the third block doubles the filters; dropout (0.25, "
+            "after each block's pooling) and shifts (up to 1 pixel, training images only, as "
+            "in the augmentation study) are added one at a time",
         ),
     ),
     Study(

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from convlab.errors import ConvlabError
-from convlab.train import TrainConfig
+from convlab.train import TrainConfig, default_precision
 
 __all__ = ["PROFILES", "Profile", "ProfileError", "get_profile"]
 
@@ -46,6 +46,9 @@ class Profile:
     # plain TensorFlow (measured); on a GPU Keras' "auto" choice is the fast one.
     jit_compile: bool | str = False
     split_seed: int = 0  # the train/validation/test slices; fixed, so only training varies
+    # "auto": convlab.train.default_precision() of this machine, resolved when a run is
+    # planned, so the run's record and key hold the precision it really trained in.
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.seeds < 1 or self.batch_size < 1 or self.val_size < 1:
@@ -61,6 +64,7 @@ class Profile:
             schedule=self.schedule,
             patience=self.patience,
             jit_compile=self.jit_compile,
+            precision=default_precision() if self.precision == "auto" else self.precision,
         )
         unknown = set(changes) - {f.name for f in dataclasses.fields(TrainConfig)}
         if unknown:
