@@ -213,11 +213,15 @@ def studies_summary(results) -> pd.DataFrame:
 
 
 def profiles_table() -> pd.DataFrame:
-    """The compute profiles: data sizes, epochs and seeds of every run."""
+    """The compute profiles: data sizes, epochs, seeds and arithmetic of every run."""
     from convlab.experiments import PROFILES
+    from convlab.train import default_precision
 
     def size(n: int | None) -> str:
         return "all" if n is None else f"{n:,}"
+
+    def precision(p: str) -> str:
+        return f"auto (here {default_precision()})" if p == "auto" else p
 
     rows = [
         {
@@ -227,6 +231,7 @@ def profiles_table() -> pd.DataFrame:
             "test images": size(p.test_size),
             "epochs": p.epochs,
             "seeds": p.seeds,
+            "arithmetic": precision(p.precision),
             "for": p.description.split(":")[0],
         }
         for p in PROFILES.values()

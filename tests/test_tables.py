@@ -133,3 +133,5 @@ def test_profiles_table_lists_every_profile():
     assert table.loc["quick", "training images"] == f"{PROFILES['quick'].train_size:,}"
     assert table.loc["full", "training images"] == "all"
     assert table.loc["smoke", "seeds"] == PROFILES["smoke"].seeds
+    here = PROFILES["quick"].train_config().precision
+    assert table.loc["quick", "arithmetic"] == f"auto (here {here})"

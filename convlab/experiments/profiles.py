@@ -93,12 +93,13 @@ PROFILES: dict[str, Profile] = {
             batch_size=32,  # the quick profile's optimiser settings, on a sliver of data
             learning_rate=2e-3,
         ),
-        # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA): the
-        # 32 arms of the shipped studies are 21 distinct configurations (the reference CNN
-        # is one arm of 9 studies and trains once), 63 runs at 3 seeds, 332 s of training
-        # in all; the heaviest (no downsampling, 2x width, 7x7) take 10-15 s a run, the
-        # reference CNN 5 s, the MLP 2 s. The whole book, cold (empty store and cache),
-        # built in 8.6 minutes, warm in 10 s (`python -m benchmarks.run --only book`).
+        # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA, mixed
+        # bfloat16 on its AMX units): the 37 arms of the shipped studies are 25 distinct
+        # configurations (the reference CNN is one arm of many studies and trains once),
+        # 75 runs at 3 seeds, 292 s of training in all; the capacity study's deeper CNNs
+        # take 8-9 s a run, most CNN arms 2-4 s, the MLP 1-2 s. The whole book, cold (empty
+        # store and cache), built in 7.8 minutes, warm in 8 s (`python -m benchmarks.run
+        # --only book`).
         Profile(
             name="quick",
             description="a 2-core laptop: 6,000 training images, 3 epochs, 3 seeds; "
