@@ -215,13 +215,13 @@ def studies_summary(results) -> pd.DataFrame:
 def profiles_table() -> pd.DataFrame:
     """The compute profiles: data sizes, epochs, seeds and arithmetic of every run."""
     from convlab.experiments import PROFILES
-    from convlab.train import default_precision
 
     def size(n: int | None) -> str:
         return "all" if n is None else f"{n:,}"
 
-    def precision(p: str) -> str:
-        return f"auto (here {default_precision()})" if p == "auto" else p
+    def arithmetic(p) -> str:
+        used = p.train_config().precision  # the profile resolves "auto" for this machine
+        return f"auto (here {used})" if p.precision == "auto" else used
 
     rows = [
         {
@@ -231,7 +231,7 @@ def profiles_table() -> pd.DataFrame:
             "test images": size(p.test_size),
             "epochs": p.epochs,
             "seeds": p.seeds,
-            "arithmetic": precision(p.precision),
+            "arithmetic": arithmetic(p),
             "for": p.description.split(":")[0],
         }
         for p in PROFILES.values()
