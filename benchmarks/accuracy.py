@@ -62,16 +62,18 @@ def accuracy(
     progress: bool = True,
 ) -> dict:
     from convlab import settings
-    from convlab.experiments import STUDIES, get_profile, load_study, run_study
+    from convlab.experiments import STUDIES, get_profile, get_study, load_study, run_study
 
     dataset = dataset or settings.dataset()
     prof = get_profile(profile)
-    base = run_study("mlp-vs-cnn", profile=prof, dataset=dataset, seeds=seeds, progress=progress)
+    base = run_study(
+        get_study("mlp-vs-cnn"), profile=prof, dataset=dataset, seeds=seeds, progress=progress
+    )
     for name in studies:
-        run_study(name, profile=prof, dataset=dataset, seeds=seeds, progress=progress)
+        run_study(get_study(name), profile=prof, dataset=dataset, seeds=seeds, progress=progress)
     candidates, seen = [], set()
-    for name in STUDIES:
-        result = load_study(name, profile=prof, dataset=dataset, seeds=seeds)
+    for study in STUDIES.values():
+        result = load_study(study, profile=prof, dataset=dataset, seeds=seeds)
         if result.missing:  # only complete studies count
             continue
         for arm in result.study.arms:

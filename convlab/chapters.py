@@ -4,13 +4,13 @@ The chapters stay one-line calls; what they show is computed here, and tested:
 
 - :func:`connectivity_table`: inputs per unit and parameters of a dense, a locally connected
   and a convolutional layer making the same feature map (locality, then weight sharing).
-- :func:`edge_kernel`, :func:`equivariance_figure`: a fixed edge detector, and what a shift
-  does to its output (translation equivariance).
+- :func:`edge_kernel`: a fixed edge detector (what a shift does to its output is
+  :func:`convlab.views.conv.equivariance_figure`).
 - :func:`output_size_table`: output sizes for kernel, stride and padding choices.
 - :func:`compare_with_keras`: the NumPy convolution of :mod:`convlab.conv` beside
   ``keras.layers.Conv2D`` with the same weights, on a real image.
 
-Functions return data or matplotlib Figures and print nothing.
+Functions return data and print nothing; the figures are in :mod:`convlab.views.conv`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ __all__ = [
     "KerasComparison",
     "compare_with_keras",
     "connectivity_table",
-    "conv_output_figure",
     "edge_kernel",
-    "equivariance_figure",
     "output_size_table",
 ]
 
@@ -65,38 +63,6 @@ def edge_kernel(channels: int = 1) -> np.ndarray:
     """A Sobel filter for vertical edges, ``(3, 3, channels, 1)``, averaged over channels."""
     sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
     return np.repeat(sobel[:, :, None, None], channels, axis=2) / channels
-
-
-def _show(ax, image: np.ndarray, title: str, cmap: str = "gray", **kw) -> None:
-    image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-    ax.imshow(image, cmap=cmap if image.ndim == 2 else None, **kw)
-    ax.set_title(title, fontsize=9)
-    ax.set_axis_off()
-
-
-def equivariance_figure(image: np.ndarray, kernel: np.ndarray, shift: int = 4):
-    """Convolve-then-shift beside shift-then-convolve for one ``(H, W, C)`` image in [0, 1].
-
-    Four panels: the image, the image shifted ``shift`` pixels right, the convolution of
-    the image, and the convolution of the shifted image (which is the first map, shifted).
-    Returns a matplotlib ``Figure``.
-    """
-    from matplotlib.figure import Figure
-
-    image = np.asarray(image, dtype=np.float64)
-    from convlab.inspect.translation import shift_images
-
-    moved = shift_images(image[None], dx=shift)[0]
-    out = conv.conv2d(image[None], kernel, padding="same")[0]
-    out_moved = conv.conv2d(moved[None], kernel, padding="same")[0]
-    lim = float(np.abs(out).max()) or 1.0
-    fig = Figure(figsize=(8, 2.4), layout="constrained")
-    axes = fig.subplots(1, 4)
-    _show(axes[0], image, "image x")
-    _show(axes[1], moved, f"shift(x), {shift} px right")
-    _show(axes[2], out, "conv(x)", cmap="RdBu", vmin=-lim, vmax=lim)
-    _show(axes[3], out_moved, "conv(shift(x))", cmap="RdBu", vmin=-lim, vmax=lim)
-    return fig
 
 
 def output_size_table(
@@ -164,17 +130,3 @@ def compare_with_keras(
         max_diff_loop=float(np.max(np.abs(slow - expected))),
         output=fast[0],
     )
-
-
-def conv_output_figure(image: np.ndarray, output: np.ndarray, channels: int = 4):
-    """The input image and the first ``channels`` feature maps of a convolution of it."""
-    from matplotlib.figure import Figure
-
-    channels = min(channels, output.shape[-1])
-    fig = Figure(figsize=(2 * (channels + 1), 2.3), layout="constrained")
-    axes = fig.subplots(1, channels + 1)
-    _show(axes[0], np.asarray(image), f"input {'x'.join(map(str, image.shape))}")
-    for i in range(channels):
-        lim = float(np.abs(output[..., i]).max()) or 1.0
-        _show(axes[i + 1], output[..., i], f"filter {i}", cmap="RdBu", vmin=-lim, vmax=lim)
-    return fig

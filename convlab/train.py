@@ -23,8 +23,10 @@ __all__ = [
     "TrainResult",
     "default_precision",
     "precision_for",
+    "confusion_shares",
     "evaluate",
     "fit_arguments",
+    "per_class_accuracy",
     "predict_proba",
     "train",
 ]
@@ -88,13 +90,16 @@ class TrainResult:
         return len(self.history.get("loss", []))
 
     def to_dict(self) -> dict:
+        """Plain JSON (tuples as lists); a missing number (NaN, e.g. the accuracy of a
+        class without test images) is ``None``, so the JSON is standard."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
         d["spec"] = dataclasses.asdict(self.spec)
         d["config"] = dataclasses.asdict(self.config)
-        return json.loads(json.dumps(d))  # tuples -> lists, so equal dicts compare equal
+        # tuples -> lists, so equal dicts compare equal; allow_nan=False proves no NaN is left
+        return json.loads(json.dumps(_without_nan(d), allow_nan=False))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True)
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainResult:
@@ -102,13 +107,28 @@ class TrainResult:
         d["spec"] = spec_from_dict(d["spec"])
         d["config"] = TrainConfig(**d["config"])
         d["class_names"] = tuple(d["class_names"])
-        d["per_class_accuracy"] = tuple(d["per_class_accuracy"])
+        d["per_class_accuracy"] = tuple(
+            math.nan if a is None else a for a in d["per_class_accuracy"]
+        )
+        d["history"] = {
+            k: [math.nan if v is None else v for v in vs] for k, vs in d["history"].items()
+        }
         d["confusion"] = tuple(tuple(r) for r in d["confusion"])
         return cls(**d)
 
     @classmethod
     def from_json(cls, text: str) -> TrainResult:
         return cls.from_dict(json.loads(text))
+
+
+def _without_nan(obj: Any) -> Any:
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _without_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_without_nan(v) for v in obj]
+    return obj
 
 
 def library_versions() -> dict[str, str]:
@@ -175,14 +195,9 @@ def default_precision() -> str:
     """:func:`precision_for` this machine and the active Keras backend."""
     import keras
 
-    from convlab.settings import gpu_available
+    from convlab.hardware import cpu_flags, gpu_available
 
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = f.read()
-    except OSError:  # not Linux: nothing cheap to read, so the safe choice
-        flags = ""
-    return precision_for(keras.backend.backend(), gpu_available(), flags)
+    return precision_for(keras.backend.backend(), gpu_available(), cpu_flags())
 
 
 # The input pipeline and steps per call, measured on the 2-core development machine
@@ -304,6 +319,22 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     )
 
 
+def confusion_shares(confusion) -> np.ndarray:
+    """Each row of a confusion matrix (rows: true class) divided by its sum: entry
+    ``[i, j]`` is the share of class ``i`` predicted as ``j``. A class without examples
+    has no shares: its row is NaN (not 0, which would read as "always wrong")."""
+    m = np.asarray(confusion, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise TrainError(f"A confusion matrix must be square, got shape {m.shape}.")
+    support = m.sum(axis=1, keepdims=True)
+    return np.divide(m, support, out=np.full_like(m, np.nan), where=support > 0)
+
+
+def per_class_accuracy(confusion) -> np.ndarray:
+    """Accuracy (recall) of each true class; NaN for a class without examples."""
+    return np.diag(confusion_shares(confusion)).copy()
+
+
 def evaluate(model, x: np.ndarray, y: np.ndarray, num_classes: int, batch_size: int = 512) -> dict:
     """Test loss and accuracy, per-class accuracy and the confusion matrix."""
     probs = np.asarray(predict_proba(model, x, batch_size), dtype=np.float64)
@@ -313,12 +344,10 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, num_classes: int, batch_size: 
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0))))
     confusion = np.zeros((num_classes, num_classes), dtype=int)
     np.add.at(confusion, (y, pred), 1)
-    support = confusion.sum(axis=1)
-    per_class = np.divide(np.diag(confusion), support, out=np.zeros(num_classes), where=support > 0)
     return {
         "test_loss": loss,
         "test_accuracy": float(np.mean(pred == y)),
-        "per_class_accuracy": tuple(float(a) for a in per_class),
+        "per_class_accuracy": tuple(float(a) for a in per_class_accuracy(confusion)),
         "confusion": tuple(tuple(int(v) for v in row) for row in confusion),
     }
 

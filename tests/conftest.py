@@ -64,3 +64,46 @@ def fake_result(spec, config, seed: int, acc: float, **fields):
         versions={},
     )
     return TrainResult(**{**values, **fields})
+
+
+def tiny_dataset(color: bool):
+    """3 classes of 4x4 images (RGB when ``color``): 5/3/4 train and 2/2/1 test images."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from convlab.data import DATASETS, Dataset
+
+    rng = np.random.default_rng(0)
+    shape = (4, 4, 3) if color else (4, 4)
+    info = replace(
+        DATASETS["cifar10" if color else "fashion-mnist"],
+        class_names=("cat", "dog", "eel"),
+        image_shape=(4, 4, 3 if color else 1),
+        train_size=12,
+        test_size=5,
+    )
+    y_train = np.array([0, 1, 2, 0, 0, 1, 2, 0, 2, 1, 0, 2], np.uint8)
+    y_test = np.array([2, 0, 1, 0, 1], np.uint8)
+    return Dataset(
+        info=info,
+        x_train=rng.integers(0, 256, (12, *shape), dtype=np.uint8),
+        y_train=y_train,
+        x_test=rng.integers(3, 200, (5, *shape), dtype=np.uint8),
+        y_test=y_test,
+        source=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def fmnist():
+    """The real Fashion-MNIST (the system copy; never downloaded in tests)."""
+    from convlab.data import load
+
+    return load("fashion-mnist", download=False)
+
+
+@pytest.fixture(params=[False, True], ids=["gray", "rgb"])
+def tiny(request):
+    """:func:`tiny_dataset`, grayscale and RGB."""
+    return tiny_dataset(request.param)

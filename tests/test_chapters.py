@@ -46,22 +46,6 @@ def test_edge_kernel_responds_to_vertical_edges_only():
     assert np.abs(conv.conv2d(horizontal, kernel)).max() == 0.0
 
 
-def test_equivariance_figure_shows_the_shifted_map():
-    rng = np.random.default_rng(0)
-    image = rng.random((12, 12, 1))
-    fig = chapters.equivariance_figure(image, chapters.edge_kernel(1), shift=2)
-    axes = fig.get_axes()
-    assert [a.get_title() for a in axes] == [
-        "image x",
-        "shift(x), 2 px right",
-        "conv(x)",
-        "conv(shift(x))",
-    ]
-    plain, moved = axes[2].images[0].get_array(), axes[3].images[0].get_array()
-    # Away from the edges the convolution of the shifted image is the shifted convolution.
-    np.testing.assert_allclose(moved[2:-2, 4:-2], plain[2:-2, 2:-4], atol=1e-12)
-
-
 def test_output_size_table_agrees_with_keras(keras):
     table = chapters.output_size_table(11, kernels=(3, 4), strides=(1, 2))
     for (k, s), row in table.iterrows():
@@ -89,10 +73,3 @@ def test_compare_with_keras_is_seeded():
     c = chapters.compare_with_keras(image, filters=2, seed=4)
     np.testing.assert_array_equal(a.output, b.output)
     assert not np.allclose(a.output, c.output)
-
-
-def test_conv_output_figure_has_the_input_and_the_maps():
-    image = np.zeros((8, 8, 1))
-    fig = chapters.conv_output_figure(image, np.zeros((8, 8, 6)), channels=3)
-    titles = [a.get_title() for a in fig.get_axes()]
-    assert titles == ["input 8x8x1", "filter 0", "filter 1", "filter 2"]

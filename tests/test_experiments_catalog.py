@@ -13,11 +13,12 @@ from convlab.experiments import (
     ResultsStore,
     StudyError,
     get_study,
+    plan,
     resolve_spec,
     run_study,
 )
-from convlab.experiments.study import _plan
 from convlab.models import CNNSpec, count_params, reference
+from convlab.views.study import conclusion
 
 EXPECTED = [
     "mlp-vs-cnn",
@@ -94,7 +95,7 @@ def test_the_reference_arms_are_the_reference_cnn():
 def unique_runs(profile, seeds):
     keys = set()
     for study in STUDIES.values():
-        keys |= {r.key for r in _plan(study, profile, "fashion-mnist", seeds)}
+        keys |= {r.key for r in plan(study, profile, "fashion-mnist", seeds)}
     return keys
 
 
@@ -124,7 +125,7 @@ def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
         assert all(0.0 <= a <= 1.0 for a in table["mean_accuracy"])
         assert (table["train_size"] == smoke.train_size).all()
         assert all(math.isnan(v) for v in table["ci95_half_width"])  # one seed: no interval
-        assert "one seed" in result.conclusion()
+        assert "one seed" in conclusion(result)
         assert len(result.differences()) == len(study.pairs())
     assert len(calls) == 21  # each distinct configuration trained once across studies
     assert len(list(tmp_path.rglob("*.json"))) == 21

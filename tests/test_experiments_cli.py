@@ -1,5 +1,5 @@
 """``convlab study list|run|show`` (training replaced by an instant fake; the engine and the
-real runs are tested in test_experiments_study and test_experiments_catalog)."""
+real runs are tested in test_experiments_runner and test_experiments_catalog)."""
 
 import json
 import zlib
@@ -9,7 +9,7 @@ import pytest
 
 from convlab import train as train_module
 from convlab.cli import main
-from convlab.experiments import run_key
+from convlab.experiments import RESULTS_VERSION, run_key
 
 
 @pytest.fixture
@@ -64,15 +64,19 @@ def test_show_then_run_then_show(capsys, tmp_path, trainings):
     assert "missing" not in out and len(trainings) == 9
 
 
-def test_show_says_when_records_are_from_older_code(capsys, tmp_path, trainings):
+def test_show_says_when_records_are_from_an_older_results_version(capsys, tmp_path, trainings):
     common = ["--profile", "smoke", "--results", str(tmp_path), "--dataset", "fashion-mnist"]
     assert main(["study", "run", "padding", "--quiet", *common]) == 0
-    for path in tmp_path.rglob("*.json"):  # as if train.py had changed since
+    for path in tmp_path.rglob("*.json"):  # as if RESULTS_VERSION had been bumped since
         record = json.loads(path.read_text())
-        record["inputs"]["code"] = "0" * 64
+        record["inputs"]["results_version"] = RESULTS_VERSION - 1
         record["key"] = run_key(record["inputs"])
         path.rename(path.with_name(record["key"] + ".json")).write_text(json.dumps(record))
     capsys.readouterr()
     assert main(["study", "show", "padding", *common]) == 0
     out = capsys.readouterr().out
-    assert "missing 4 of 4 runs" in out and "4 of them have records from an older" in out
+    assert "missing 4 of 4 runs" in out
+    assert (
+        f"4 of them have records computed with results version {RESULTS_VERSION - 1} "
+        f"(now {RESULTS_VERSION}); such results do not count here." in out
+    )

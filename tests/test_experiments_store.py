@@ -1,27 +1,20 @@
-"""The results store: stable keys, atomic records, corrupt records reported, models kept."""
+"""The results store: stable keys, atomic records, corrupt records reported, models kept,
+stale records explained."""
 
 import json
-import os
 import subprocess
-import sys
 import warnings
+from pathlib import Path
 
+import conftest
 import numpy as np
 import pytest
 
+from convlab.experiments.keys import RESULTS_VERSION, run_inputs, run_key
 from convlab.experiments.profiles import PROFILES
-from convlab.experiments.store import (
-    ResultsStore,
-    StoreWarning,
-    code_hash,
-    git_revision,
-    run_inputs,
-    run_key,
-    source_hash,
-)
-from convlab.experiments.variants import DataVariant, data_slice
+from convlab.experiments.store import ResultsStore, StoreWarning, git_revision, source_fingerprint
 from convlab.models import CNNSpec, ConvBlock, build
-from convlab.train import TrainResult
+from convlab.variants import data_slice
 
 SPEC = CNNSpec(blocks=(ConvBlock(4),), dense=(8,))
 SMOKE = PROFILES["smoke"]
@@ -33,81 +26,30 @@ def inputs(seed=0, **changes):
 
 
 def fake(seed=0, acc=0.5, model=None):
-    return TrainResult(
-        spec=SPEC,
-        config=SMOKE.train_config(),
-        seed=seed,
-        class_names=("a", "b"),
-        history={"loss": [1.0], "accuracy": [acc], "val_loss": [1.0], "val_accuracy": [acc]},
-        best_epoch=1,
+    return conftest.fake_result(
+        SPEC,
+        SMOKE.train_config(),
+        seed,
+        acc,
         test_loss=0.7,
-        test_accuracy=acc,
-        per_class_accuracy=(acc, acc),
         confusion=((1, 1), (1, 1)),
-        params=10,
-        macs_per_image=20,
         train_size=300,
         wall_time_s=1.0,
         images_per_s=300.0,
-        backend="tensorflow",
         versions={"numpy": "x"},
         model=model,
     )
 
 
-KEY_SCRIPT = """
-import json, sys
-from convlab.experiments.profiles import PROFILES
-from convlab.experiments.store import run_inputs, run_key
-from convlab.experiments.variants import data_slice
-from convlab.models import CNNSpec, ConvBlock
-p = PROFILES["smoke"]
-spec = CNNSpec(blocks=(ConvBlock(4),), dense=(8,))
-print(run_key(run_inputs(spec, p.train_config(), 0, "fashion-mnist", data_slice(p), "smoke")))
-"""
-
-
-def test_key_is_stable_across_processes():
-    keys = set()
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        out = subprocess.run(
-            [sys.executable, "-c", KEY_SCRIPT],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        keys.add(out.stdout.strip())
-    assert keys == {run_key(inputs())}
-    assert len(run_key(inputs())) == 64
-
-
-def test_key_changes_with_every_input():
-    base = run_key(inputs())
-    assert run_key(inputs(seed=1)) != base
-    assert run_key(inputs(learning_rate=5e-4)) != base
-    other_data = run_inputs(
-        SPEC,
-        SMOKE.train_config(),
-        0,
-        "fashion-mnist",
-        data_slice(SMOKE, DataVariant(permutation_seed=0)),
-        "smoke",
-    )
-    assert run_key(other_data) != base
-    assert run_key({**inputs(), "profile": "quick"}) != base
-    assert run_key({**inputs(), "code": "0" * 64}) != base
-    # key order does not matter: the JSON is sorted
-    assert run_key(dict(reversed(list(inputs().items())))) == base
-
-
 def test_provenance_helpers():
-    assert len(code_hash()) == 64 and len(source_hash()) == 64
-    assert code_hash() != source_hash()
+    assert len(source_fingerprint()) == 64
     rev = git_revision()
-    assert rev is None or len(rev) == 40
+    expected = subprocess.run(
+        ["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+    )
+    assert rev == (expected.stdout.strip() if expected.returncode == 0 else None)
 
 
 def test_save_then_load_round_trip(tmp_path):
@@ -120,9 +62,10 @@ def test_save_then_load_round_trip(tmp_path):
     assert loaded.to_dict() == fake(acc=0.75).to_dict()
     record = json.loads(path.read_text())
     assert record["inputs"] == inputs()
-    assert {"git_revision", "convlab_source_hash", "code_hash", "backend", "versions"} <= set(
+    assert {"git_revision", "source_fingerprint", "results_fingerprint", "backend"} <= set(
         record["provenance"]
     )
+    assert "code" not in record["inputs"]  # the source is provenance, not part of the key
     assert [r["key"] for r in store.records()] == [run_key(inputs())]
     assert store.problems == []
 
@@ -177,3 +120,20 @@ def test_kept_model_round_trip(tmp_path):
 def test_default_root_follows_the_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("CONVLAB_RESULTS_DIR", str(tmp_path / "r"))
     assert ResultsStore().root == tmp_path / "r"
+
+
+def test_stale_records_of_the_same_run_are_explained(tmp_path):
+    store = ResultsStore(tmp_path)
+    now = inputs()
+    old = {k: v for k, v in now.items() if k not in ("results_version", "platform")}
+    store.save({**old, "schema": 1, "code": "f" * 64}, fake())  # a record from before v2
+    jax = {**inputs(seed=1), "platform": {**now["platform"], "keras_backend": "jax"}}
+    store.save(jax, fake(seed=1))
+    stale = store.stale([now, inputs(seed=1), inputs(seed=2)])
+    assert stale == {
+        run_key(now): f"results version 1 (now {RESULTS_VERSION})",
+        run_key(inputs(seed=1)): f"keras_backend jax (now {now['platform']['keras_backend']})",
+    }
+    assert store.load(now) is None  # neither counts as a result
+    store.save(now, fake())
+    assert run_key(now) not in store.stale([now])  # a run that exists is not stale

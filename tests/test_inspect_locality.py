@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 
-from convlab.experiments import permute_pixels
 from convlab.inspect import (
     InspectError,
     inverse_permutation,
@@ -14,6 +13,7 @@ from convlab.inspect import (
     pixel_permutation,
     reorder_pixels,
 )
+from convlab.variants import permute_pixels
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

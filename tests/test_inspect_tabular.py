@@ -1,74 +1,42 @@
-"""The synthetic table: seeded, stratified, standardised; the two models are of a size."""
+"""The tabular comparison: two models of a size, trained through the cached runner."""
 
+import dataclasses
 import os
 
 import numpy as np
 import pytest
 
-from convlab.inspect import (
-    InspectError,
-    TabularModels,
-    TabularTask,
-    build_tabular_model,
-    compare_on_tabular,
-    conv_minus_mlp,
-    make_tabular,
-    summarize_runs,
-)
+from convlab import models
+from convlab import train as train_module
+from convlab.experiments import PROFILES
+from convlab.inspect import TABULAR_MODELS, compare_on_tabular, conv_minus_mlp, summarize_runs
+from convlab.tabular import TabularTask
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SMALL = TabularTask(samples=400, informative=3, redundant=2, noise=3, classes=3)
 
 
-def test_table_is_seeded_stratified_and_standardised():
-    a, b, c = (
-        make_tabular(SMALL),
-        make_tabular(SMALL),
-        make_tabular(TabularTask(**{**SMALL.__dict__, "seed": 1})),
-    )
-    np.testing.assert_array_equal(a.x_train, b.x_train)
-    assert not np.array_equal(a.x_train, c.x_train)
-    assert a.x_train.shape == (240, 8) and a.x_val.shape == a.x_test.shape == (80, 8)
-    assert a.x_train.dtype == np.float32 and a.class_names == ("class 0", "class 1", "class 2")
-    np.testing.assert_allclose(a.x_train.mean(axis=0), 0, atol=1e-5)
-    np.testing.assert_allclose(a.x_train.std(axis=0), 1, atol=1e-4)
-    # every class in every split, in proportion to its share of the whole table
-    overall = np.bincount(np.concatenate([a.y_train, a.y_val, a.y_test])) / 400
-    for y in (a.y_train, a.y_val, a.y_test):
-        assert np.abs(np.bincount(y, minlength=3) / len(y) - overall).max() <= 1.5 / len(y)
-
-
-def test_redundant_columns_are_mixtures_of_informative_ones():
-    d = make_tabular(SMALL)
-    x = np.vstack([d.x_train, d.x_val, d.x_test])
-    # 3 informative + 2 redundant span only 3 dimensions; the 3 noise columns add 3 more
-    assert np.linalg.matrix_rank(x, tol=1e-3 * np.abs(x).max()) == 6
-
-
-def test_impossible_tasks_are_refused():
-    with pytest.raises(InspectError, match="hypercube"):
-        make_tabular(TabularTask(informative=1, classes=3))
-
-
 def test_models_are_of_about_the_same_size():
-    models = TabularModels()
-    mlp = build_tabular_model("mlp", 24, 4, models)
-    conv = build_tabular_model("conv1d", 24, 4, models)
+    mlp, conv = TABULAR_MODELS["mlp"], TABULAR_MODELS["conv1d"]
+    built = models.build(conv, (24,), 4)
     # conv: 3*1*16+16, flatten 24*16 -> dense 32, output 32*4+4
-    assert conv.count_params() == (3 * 16 + 16) + (24 * 16 * 32 + 32) + (32 * 4 + 4)
-    assert abs(mlp.count_params() / conv.count_params() - 1) < 0.1
-    assert conv.get_layer("conv1").output.shape == (None, 24, 16)
-    with pytest.raises(InspectError, match="mlp"):
-        build_tabular_model("rnn", 24, 4, models)
+    assert built.count_params() == (3 * 16 + 16) + (24 * 16 * 32 + 32) + (32 * 4 + 4)
+    assert models.count_params(conv, (24,), 4) == built.count_params()
+    assert models.count_params(mlp, (24,), 4) == models.build(mlp, (24,), 4).count_params()
+    assert abs(models.count_params(mlp, (24,), 4) / built.count_params() - 1) < 0.1
+    assert built.get_layer("conv1").output.shape == (None, 24, 16)
 
 
-def test_compare_runs_both_models_per_seed():
-    runs = compare_on_tabular(
-        make_tabular(SMALL), seeds=[0], models=TabularModels(epochs=2, patience=1)
-    )
+def test_compare_runs_both_models_per_seed_and_caches_them(tmp_path, monkeypatch):
+    tiny = dataclasses.replace(PROFILES["smoke"], tabular_epochs=2, tabular_patience=1)
+    runs = compare_on_tabular(SMALL, tiny, seeds=[0], store=tmp_path)
     assert runs["model"].tolist() == ["mlp", "conv1d"] and (runs["seed"] == 0).all()
     assert runs["test_accuracy"].between(0, 1).all() and (runs["epochs"] <= 2).all()
+    assert len(list(tmp_path.rglob("*.json"))) == 2
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: pytest.fail("retrained"))
+    again = compare_on_tabular(SMALL, tiny, seeds=[0], store=tmp_path)
+    assert again["test_accuracy"].tolist() == runs["test_accuracy"].tolist()
 
 
 def test_summary_mean_and_interval():
@@ -94,4 +62,4 @@ def test_summary_mean_and_interval():
     assert s.loc["conv1d", "ci_low"] == pytest.approx(0.70)
     gap = conv_minus_mlp(runs)  # paired by seed: -0.10, -0.12, -0.14
     assert (gap.n, gap.mean, gap.std) == (3, pytest.approx(-0.12), pytest.approx(0.02))
-    assert TabularModels.for_profile("smoke").epochs < TabularModels.for_profile("quick").epochs
+    assert PROFILES["smoke"].tabular_config().epochs < PROFILES["quick"].tabular_config().epochs

@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 
+from convlab import models
 from convlab.data import dataset_info
 from convlab.models import (
     REFERENCES,
@@ -98,3 +99,22 @@ def test_unknown_reference_lists_valid_names():
         reference("resnet")
     assert "Unknown model 'resnet'" in str(err.value)
     assert "cnn-k5" in str(err.value)
+
+
+def test_describe_names_every_choice_that_differs():
+    assert models.describe(models.reference("cnn")) == "conv 32-64, 3x3, same, max pool; dense 64"
+    assert models.describe(models.reference("cifar-cnn")) == (
+        "conv 32x2-64x2-128, 3x3, same, max pool, dropout 0.25; dense 256, dropout 0.5"
+    )
+    assert models.describe(models.reference("cifar-mlp")) == "MLP 512-256, dropout 0.2"
+    mixed = models.CNNSpec(
+        blocks=(models.ConvBlock(8, dropout=0.1), models.ConvBlock(16, kernel_size=5)), dense=()
+    )
+    assert models.describe(mixed) == "conv 8-16, k 3/5, same, max pool, dropout 0.1/0.0"
+
+
+def test_reference_models_per_dataset():
+    assert models.reference_models("fashion-mnist") == ("mlp-256-128", "cnn")
+    assert models.reference_models("cifar10") == ("cifar-mlp", "cifar-cnn")
+    with pytest.raises(Exception, match="Unknown dataset|cifar"):
+        models.reference_models("imagenet")

@@ -10,8 +10,10 @@ from convlab.train import (
     TrainConfig,
     TrainError,
     TrainResult,
+    confusion_shares,
     evaluate,
     fit_arguments,
+    per_class_accuracy,
     precision_for,
     predict_proba,
     train,
@@ -40,10 +42,10 @@ def test_same_seed_same_metrics_and_round_trip(tiny):
     assert a.test_accuracy == b.test_accuracy and a.confusion == b.confusion
     assert a.history != c.history
     again = TrainResult.from_json(a.to_json())
+    _strict(a.to_json())
     assert again.to_dict() == a.to_dict()
     assert again.spec == a.spec and again.config == a.config
     assert again.model is None
-    json.loads(a.to_json())  # plain JSON, no NaN or objects
 
 
 def test_result_fields_are_consistent(tiny):
@@ -98,6 +100,41 @@ def test_evaluate_against_hand_computed_values():
     assert m["per_class_accuracy"] == (1.0, 2 / 3)
     expected_loss = -np.mean(np.log([0.9, 0.8, 0.4, 0.7]))
     assert m["test_loss"] == pytest.approx(expected_loss)
+
+
+def _strict(text: str):
+    """json.loads that refuses NaN and Infinity, which plain json.loads accepts."""
+
+    def refuse(token):
+        raise ValueError(f"not standard JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_round_trip_is_standard_json_even_for_missing_numbers():
+    import conftest
+
+    # A class without test images has no accuracy (NaN): standard JSON writes it as null.
+    r = conftest.fake_result(
+        SMALL_CNN, TrainConfig(), 0, 0.5, per_class_accuracy=(0.5, float("nan"))
+    )
+    text = r.to_json()
+    assert _strict(text)["per_class_accuracy"] == [0.5, None]
+    again = TrainResult.from_json(text)
+    assert again.per_class_accuracy[0] == 0.5 and np.isnan(again.per_class_accuracy[1])
+    with pytest.raises(ValueError, match="not standard JSON"):
+        _strict('{"x": NaN}')  # the check itself can fail
+
+
+def test_confusion_shares_and_per_class_accuracy_mark_empty_classes_missing():
+    shares = confusion_shares(((8, 2), (0, 0)))
+    np.testing.assert_allclose(shares[0], [0.8, 0.2])
+    assert np.isnan(shares[1]).all()  # no examples: no shares, not "always wrong"
+    acc = per_class_accuracy(((8, 2, 0), (1, 9, 0), (0, 0, 0)))
+    np.testing.assert_allclose(acc[:2], [0.8, 0.9])
+    assert np.isnan(acc[2])
+    with pytest.raises(TrainError, match="square"):
+        confusion_shares([[1, 2, 3]])
 
 
 def test_bad_configs_fail_clearly(tiny):

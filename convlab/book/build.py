@@ -6,15 +6,15 @@ reference, a missing glue key or stray stderr output all end in a non-zero exit 
 
 jupyter-cache keys notebooks on their cell sources only, so on its own it would keep
 serving outputs computed by an older convlab, another profile or another dataset. Every
-build therefore compares a key (a hash of convlab's source files plus the settings the
-kernels see) with the one stored beside the cache, and when it differs clears the cache and
-re-reads every page. Re-executing is cheap: training results come from the experiments'
+build therefore compares a key (a fingerprint of convlab's code, comments, docstrings and
+formatting removed, see :mod:`convlab.fingerprint`, plus the settings the kernels see)
+with the one stored beside the cache, and when it differs clears the cache and re-reads
+every page. Re-executing is cheap: training results come from the experiments'
 results store, which the key does not cover, so nothing is retrained.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from convlab.errors import ConvlabError
+from convlab.fingerprint import fingerprint, package_modules
 
 __all__ = [
     "BookBuildError",
@@ -67,14 +68,8 @@ class BuildResult:
 
 
 def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
-    """SHA-256 over the relative paths and contents of convlab's ``*.py`` files."""
-    h = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
+    """Fingerprint of convlab's code: its modules without comments, docstrings, formatting."""
+    return fingerprint(package_modules(package_dir), package_dir)
 
 
 def cache_key(settings: BuildSettings) -> dict[str, str]:

@@ -58,7 +58,7 @@ def build_info(profile: str, dataset: str, results_dir: str | Path) -> dict[str,
     """Profile, dataset, backend, device, library versions and code revision (imports Keras)."""
     import keras
 
-    from convlab.settings import gpu_available
+    from convlab.hardware import gpu_available
     from convlab.train import library_versions
 
     return {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from convlab.cli import UserError
@@ -60,21 +59,25 @@ def list_studies(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from convlab.experiments import run_study
+    from convlab.views.study import study_text
 
     study, profile, store = _study(args)
     result = run_study(
         study, profile, store, dataset=args.dataset, progress=not args.quiet, seeds=args.seeds
     )
-    print(format_result(result))
+    _warn(result)
+    print(study_text(result))
     return 0
 
 
 def show(args: argparse.Namespace) -> int:
     from convlab.experiments import load_study
+    from convlab.views.study import study_text
 
     study, profile, store = _study(args)
     result = load_study(study, profile, store, dataset=args.dataset, seeds=args.seeds)
-    print(format_result(result))
+    _warn(result)
+    print(study_text(result))
     if result.missing:
         by_arm: dict[str, list[int]] = {}
         for arm, seed in result.missing:
@@ -82,94 +85,19 @@ def show(args: argparse.Namespace) -> int:
         missing = "; ".join(f"{a} (seeds {', '.join(map(str, s))})" for a, s in by_arm.items())
         seeds = f" --seeds {args.seeds}" if args.seeds else ""
         print(f"\nmissing {len(result.missing)} of {len(result.runs)} runs: {missing}.")
-        stale = _stale(result, store)
-        if stale:
+        stale = store.stale(r.inputs for r in result.runs if r.result is None)
+        reasons: dict[str, int] = {}
+        for why in stale.values():
+            reasons[why] = reasons.get(why, 0) + 1
+        for why, n in reasons.items():
             print(
-                f"{stale} of them have records from an older version of convlab's data, "
-                "model or training code; those results no longer count."
+                f"{n} of them {'has a record' if n == 1 else 'have records'} computed with "
+                f"{why}; such results do not count here."
             )
         print(f"Train them with: convlab study run {study.name} --profile {profile.name}{seeds}")
     return 0
 
 
-def _stale(result, store) -> int:
-    """Missing runs whose inputs match a stored record in everything but the code hash."""
-    from convlab.experiments import run_key
-
-    def without_code(inputs: dict) -> str:
-        return run_key({k: v for k, v in inputs.items() if k != "code"})
-
-    stored = {without_code(r["inputs"]) for r in store.records() if "inputs" in r}
-    return sum(without_code(r.inputs) in stored for r in result.runs if r.result is None)
-
-
-def _num(x: float, fmt: str) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
-
-
-def format_result(result) -> str:
-    """The study's question, per-arm table, differences and conclusion, as text."""
-    from convlab.data import dataset_info
-
-    study, profile = result.study, result.profile
-    table, diffs = result.table(), result.differences()
-    epochs = f"{profile.epochs} epoch{'s' if profile.epochs != 1 else ''}"
-    head = (
-        f"{study.name}: {study.question}\n"
-        f"{dataset_info(result.dataset).title}, profile {profile.name} "
-        f"({epochs}, seeds {', '.join(map(str, result.seeds))}); "
-        f"accuracy in %, ± is the 95% t interval over seeds"
-    )
-    rows = [("arm", "seeds", "accuracy", "std", "params", "MACs/img", "img/s", "s/run", "train")]
-    for arm, r in table.iterrows():
-        acc = _num(100 * r["mean_accuracy"], ".2f")
-        if r["n_seeds"] >= 2:
-            acc += f" ± {100 * r['ci95_half_width']:.2f}"
-        rows.append(
-            (
-                str(arm),
-                str(int(r["n_seeds"])),
-                acc,
-                _num(100 * r["std_accuracy"], ".2f"),
-                f"{int(r['params']):,}",
-                f"{int(r['macs_per_image']):,}",
-                _num(r["images_per_s"], ",.0f"),
-                _num(r["wall_time_s"], ".1f"),
-                _num(r["train_size"], ",.0f") if r["train_size"] is not None else "all",
-            )
-        )
-    lines = [head, "", *_columns(rows), ""]
-    drows = [("difference", "pairs", "points", "95% CI", "verdict")]
-    for arm, d in diffs.iterrows():
-        ci = (
-            f"[{100 * d['ci95_low']:+.2f}, {100 * d['ci95_high']:+.2f}]"
-            if d["n_pairs"] >= 2
-            else "-"
-        )
-        drows.append(
-            (
-                f"{arm} - {d['vs']}",
-                str(int(d["n_pairs"])),
-                _num(100 * d["mean_difference"], "+.2f"),
-                ci,
-                d["verdict"],
-            )
-        )
-    lines += [*_columns(drows), "", result.conclusion()]
+def _warn(result) -> None:
     for problem in result.problems:
         print(f"convlab: warning: {problem}", file=sys.stderr)
-    return "\n".join(lines)
-
-
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for k, r in enumerate(rows):
-        cells = [
-            c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        out.append("  ".join(cells).rstrip())
-        if k == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return out

@@ -1,14 +1,35 @@
-"""Controlled experiments: profiles, a results store, studies, statistics and figures.
+"""Controlled experiments: profiles, study designs, a results store, runs and statistics.
+
+- :mod:`~convlab.experiments.profiles`: how much data, epochs and seeds every run gets.
+- :mod:`~convlab.experiments.design`: a study, its arms, the spec each arm trains.
+- :mod:`~convlab.experiments.catalog`: the studies the book ships.
+- :mod:`~convlab.experiments.keys`: what a run's key is made of; ``RESULTS_VERSION``.
+- :mod:`~convlab.experiments.store`: one JSON record per run, written atomically.
+- :mod:`~convlab.experiments.runner`: plan a study, load what is stored, train the rest.
+- :mod:`~convlab.experiments.results`: a study's runs and their summaries over seeds.
+- :mod:`~convlab.experiments.stats`: t intervals and paired differences.
+
+Tables, figures and words about results are in :mod:`convlab.views`.
 
 Example:
     >>> from convlab.experiments import get_study, run_study
     >>> result = run_study(get_study("kernel-size"), profile="smoke")  # doctest: +SKIP
-    >>> print(result.conclusion())  # doctest: +SKIP
+    >>> result.differences()["distinguishable"]  # doctest: +SKIP
 """
 
 from convlab.experiments.catalog import STUDIES, get_study
-from convlab.experiments.figures import accuracy_plot, accuracy_vs_params, learning_curves
+from convlab.experiments.design import Arm, Study, StudyError, resolve_spec
+from convlab.experiments.keys import RESULTS_VERSION, run_inputs, run_key
 from convlab.experiments.profiles import PROFILES, Profile, ProfileError, get_profile
+from convlab.experiments.results import Run, StudyResult
+from convlab.experiments.runner import (
+    cached_train,
+    load_study,
+    plan,
+    run_cost,
+    run_study,
+    train_one,
+)
 from convlab.experiments.stats import (
     Interval,
     mean_interval,
@@ -17,38 +38,13 @@ from convlab.experiments.stats import (
     t_quantile,
     verdict,
 )
-from convlab.experiments.store import (
-    ResultsStore,
-    StoreWarning,
-    code_hash,
-    run_inputs,
-    run_key,
-)
-from convlab.experiments.study import (
-    Arm,
-    Run,
-    Study,
-    StudyError,
-    StudyResult,
-    describe,
-    load_study,
-    resolve_spec,
-    run_study,
-    train_one,
-)
-from convlab.experiments.variants import (
-    DataVariant,
-    data_slice,
-    load_splits,
-    permute_pixels,
-    pixel_permutation,
-)
+from convlab.experiments.store import ResultsStore, StoreWarning
 
 __all__ = [
     "PROFILES",
+    "RESULTS_VERSION",
     "STUDIES",
     "Arm",
-    "DataVariant",
     "Interval",
     "Profile",
     "ProfileError",
@@ -58,21 +54,15 @@ __all__ = [
     "Study",
     "StudyError",
     "StudyResult",
-    "accuracy_plot",
-    "accuracy_vs_params",
-    "code_hash",
-    "data_slice",
-    "describe",
+    "cached_train",
     "get_profile",
     "get_study",
-    "learning_curves",
-    "load_splits",
     "load_study",
     "mean_interval",
     "paired_difference",
-    "permute_pixels",
-    "pixel_permutation",
+    "plan",
     "resolve_spec",
+    "run_cost",
     "run_inputs",
     "run_key",
     "run_study",

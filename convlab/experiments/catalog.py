@@ -1,6 +1,6 @@
 """The studies the book ships: each changes one convolutional choice of the reference CNN.
 
-Arms are changes to the dataset's reference models (:func:`convlab.settings.models_for`),
+Arms are changes to the dataset's reference models (:func:`convlab.models.reference_models`),
 so every study runs on any dataset; on Fashion-MNIST the base is the 32-64, 3x3, max-pool,
 Dense-64 CNN of the assignment reports. Arms that equal the base (the 3x3 arm, the 2-block
 arm, ...) are one configuration, trained once and shared through the results store.
@@ -14,8 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from convlab.experiments.study import Arm, Study, StudyError
-from convlab.experiments.variants import DataVariant
+from convlab.experiments.design import Arm, Study, StudyError
+from convlab.variants import DataVariant
 
 __all__ = ["STUDIES", "get_study"]
 

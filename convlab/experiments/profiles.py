@@ -49,6 +49,10 @@ class Profile:
     # "auto": convlab.train.default_precision() of this machine, resolved when a run is
     # planned, so the run's record and key hold the precision it really trained in.
     precision: str = "auto"
+    # The tabular comparison of the interpretation chapter (convlab.inspect.tabular): a
+    # small table, so many epochs with early stopping on validation loss.
+    tabular_epochs: int = 100
+    tabular_patience: int = 8
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.seeds < 1 or self.batch_size < 1 or self.val_size < 1:
@@ -71,6 +75,17 @@ class Profile:
             raise ProfileError(f"Not TrainConfig fields: {', '.join(sorted(unknown))}.")
         return dataclasses.replace(base, **changes)
 
+    def tabular_config(self) -> TrainConfig:
+        """The training of the tabular comparison: Adam at 1e-3, batch 64, constant rate,
+        up to ``tabular_epochs`` with early stopping (``tabular_patience``)."""
+        return self.train_config(
+            epochs=self.tabular_epochs,
+            batch_size=64,
+            learning_rate=1e-3,
+            schedule="constant",
+            patience=self.tabular_patience,
+        )
+
     def seed_list(self, n: int | None = None) -> tuple[int, ...]:
         """Seeds ``0 .. n-1`` (default: this profile's number of seeds)."""
         n = self.seeds if n is None else int(n)
@@ -92,6 +107,8 @@ PROFILES: dict[str, Profile] = {
             seeds=2,
             batch_size=32,  # the quick profile's optimiser settings, on a sliver of data
             learning_rate=2e-3,
+            tabular_epochs=3,
+            tabular_patience=1,
         ),
         # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA, mixed
         # bfloat16 on its AMX units): the 37 arms of the shipped studies are 25 distinct

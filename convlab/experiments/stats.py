@@ -16,6 +16,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from convlab.views.numbers import interval, points
+
 __all__ = ["Interval", "mean_interval", "paired_difference", "t_cdf", "t_quantile", "verdict"]
 
 
@@ -107,13 +109,17 @@ class Interval:
     def covers_zero(self) -> bool:
         return not (self.low > 0 or self.high < 0)
 
+    @property
+    def distinguishable(self) -> bool:
+        """Whether the interval tells the difference from zero: two values at least and
+        an interval that excludes zero."""
+        return self.n >= 2 and not self.covers_zero
+
     def points(self) -> str:
         """A difference of accuracies in percentage points with its interval, for prose:
         ``"+3.67 points, 95% CI [+1.84, +5.49]"``."""
-        return (
-            f"{100 * self.mean:+.2f} points, {self.confidence:.0%} CI "
-            f"[{100 * self.low:+.2f}, {100 * self.high:+.2f}]"
-        )
+        ci = interval(self.low, self.high, signed=True)
+        return f"{points(self.mean)} points, {self.confidence:.0%} CI {ci}"
 
 
 def mean_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
@@ -149,6 +155,6 @@ def verdict(diff: Interval, other: str) -> str:
     """The difference to ``other`` in words, honest about what the seeds can tell apart."""
     if diff.n < 2:
         return f"one seed: cannot be told apart from {other}" if diff.n else "no common seeds"
-    if diff.covers_zero:
+    if not diff.distinguishable:
         return f"not distinguishable from {other} at {diff.n} seeds"
     return f"{'better' if diff.mean > 0 else 'worse'} than {other} at {diff.n} seeds"

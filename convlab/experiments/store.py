@@ -1,11 +1,11 @@
 """The results store: one JSON record per training run, keyed by a hash of its inputs.
 
-A run's key is the SHA-256 of its inputs serialised as sorted-keys JSON: model spec,
-training config, seed, dataset, the data slice it saw, profile name, and a hash of the
-convlab modules that determine a result (so editing ``train.py`` retrains, while editing
-the CLI or the book does not). Records are written atomically (a temporary file in the
-same directory, then ``os.replace``), so a killed process loses at most the run in
-progress; a record that cannot be read is reported and treated as missing.
+A run's key is :func:`convlab.experiments.keys.run_key` of its inputs (spec, training
+config, seed, dataset, data slice, profile, results version and platform). Records are
+written atomically (a temporary file in the same directory, then ``os.replace``), so a
+killed process loses at most the run in progress; a record that cannot be read is
+reported and treated as missing. Each record also keeps, as provenance only, when it was
+made, the library versions, the git revision and fingerprints of convlab's source.
 
 Layout: ``<root>/<profile>/<dataset>/<key>.json`` (and ``<key>.keras`` for kept models).
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 import os
 import subprocess
@@ -27,52 +26,24 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
+from convlab.experiments.keys import core_inputs, results_fingerprint, run_key, stale_reason
+from convlab.fingerprint import PACKAGE_DIR, fingerprint, package_modules
 from convlab.train import TrainResult
 
-__all__ = [
-    "RESULT_MODULES",
-    "SCHEMA",
-    "ResultsStore",
-    "StoreWarning",
-    "code_hash",
-    "git_revision",
-    "run_inputs",
-    "run_key",
-    "source_hash",
-]
-
-SCHEMA = 1  # bump when the meaning of a record changes
-_PACKAGE = Path(__file__).resolve().parent.parent
-# The modules whose code decides what a run measures; their hash is part of every key.
-RESULT_MODULES = ("data.py", "preprocess.py", "models.py", "train.py", "experiments/variants.py")
+__all__ = ["ResultsStore", "StoreWarning", "git_revision", "source_fingerprint"]
 
 
 class StoreWarning(UserWarning):
     """A record that could not be used (corrupt, partial, or from other inputs)."""
 
 
-def _hash_files(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        h.update(p.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-        h.update(p.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 @functools.lru_cache(maxsize=1)
-def code_hash() -> str:
-    """SHA-256 of the convlab modules that determine a run's result (:data:`RESULT_MODULES`)."""
-    return _hash_files([_PACKAGE / m for m in RESULT_MODULES])
-
-
-@functools.lru_cache(maxsize=1)
-def source_hash() -> str:
-    """SHA-256 of every ``.py`` file of the convlab package (provenance only)."""
-    return _hash_files(sorted(_PACKAGE.rglob("*.py")))
+def source_fingerprint() -> str:
+    """Fingerprint of every module of the convlab package (provenance only)."""
+    return fingerprint(package_modules())
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,7 +51,7 @@ def git_revision() -> str | None:
     """``git rev-parse HEAD`` of the checkout convlab runs from, or ``None``."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(_PACKAGE.parent), "rev-parse", "HEAD"],
+            ["git", "-C", str(PACKAGE_DIR.parent), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -89,33 +60,6 @@ def git_revision() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
-
-
-def _plain(obj: Any) -> Any:
-    """Dataclasses and tuples -> JSON-ready dicts and lists."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        obj = dataclasses.asdict(obj)
-    return json.loads(json.dumps(obj))
-
-
-def run_inputs(spec, config, seed: int, dataset: str, data: Mapping, profile: str) -> dict:
-    """Everything that determines a run's result, as plain JSON (what the key hashes)."""
-    return {
-        "schema": SCHEMA,
-        "spec": _plain(spec),
-        "config": _plain(config),
-        "seed": int(seed),
-        "dataset": str(dataset),
-        "data": _plain(dict(data)),
-        "profile": str(profile),
-        "code": code_hash(),
-    }
-
-
-def run_key(inputs: Mapping) -> str:
-    """The stable key of a run: SHA-256 of its inputs as sorted-keys, compact JSON."""
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -218,17 +162,40 @@ class ResultsStore:
                 "backend": result.backend,  # the Keras backend the run trained on
                 "versions": result.versions,
                 "git_revision": git_revision(),
-                "convlab_source_hash": source_hash(),
-                "code_hash": code_hash(),
+                "results_fingerprint": results_fingerprint(),
+                "source_fingerprint": source_fingerprint(),
             },
         }
-        _atomic_write(path, json.dumps(record, indent=1, sort_keys=True))
+        _atomic_write(path, json.dumps(record, indent=1, sort_keys=True, allow_nan=False))
         return path
 
-    def records(self) -> Iterator[dict]:
-        """Every readable record in the store (for inspection and benchmarks)."""
-        for path in sorted(self.root.glob("*/*/*.json")):
+    def records(self, profile: str = "*", dataset: str = "*") -> Iterator[dict]:
+        """Every readable record in the store, or of one profile and dataset."""
+        for path in sorted(self.root.glob(f"{profile}/{dataset}/*.json")):
             try:
                 yield json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
+
+    def stale(self, wanted: Iterable[Mapping]) -> dict[str, str]:
+        """For runs the store lacks: key -> why a record of the same run does not count.
+
+        A record is "the same run" when its inputs equal the wanted ones in everything but
+        the results version and platform (:func:`~convlab.experiments.keys.core_inputs`),
+        e.g. one computed before a ``RESULTS_VERSION`` bump or on another Keras backend.
+        """
+        wanted = [w for w in wanted if not self.path(w).exists()]
+        if not wanted:
+            return {}
+        by_core: dict[str, dict] = {}
+        for profile, dataset in {(w["profile"], w["dataset"]) for w in wanted}:
+            for record in self.records(profile, dataset):
+                inputs = record.get("inputs")
+                if isinstance(inputs, dict):
+                    by_core.setdefault(run_key(core_inputs(inputs)), inputs)
+        out = {}
+        for w in wanted:
+            found = by_core.get(run_key(core_inputs(w)))
+            if found is not None:
+                out[run_key(w)] = stale_reason(found, w)
+        return out

@@ -6,8 +6,8 @@
 - :mod:`~convlab.inspect.translation`: accuracy under shifts; equivariance of a conv layer.
 - :mod:`~convlab.inspect.locality`: one fixed pixel permutation for every image.
 - :mod:`~convlab.inspect.receptive`: receptive field of each layer, drawn on an image.
-- :mod:`~convlab.inspect.tabular`: a table with unordered columns, where convolution has no
-  advantage.
+- :mod:`~convlab.inspect.tabular`: a 1-D CNN against an MLP on a table with unordered
+  columns (:mod:`convlab.tabular`).
 
 Functions return data (NumPy arrays, pandas DataFrames) or matplotlib Figures; none prints
 or shows anything.
@@ -37,12 +37,9 @@ from convlab.inspect.receptive import (
     receptive_field_table,
 )
 from convlab.inspect.tabular import (
-    TabularModels,
-    TabularTask,
-    build_tabular_model,
+    TABULAR_MODELS,
     compare_on_tabular,
     conv_minus_mlp,
-    make_tabular,
     summarize_runs,
 )
 from convlab.inspect.translation import (
@@ -54,11 +51,9 @@ from convlab.inspect.translation import (
 )
 
 __all__ = [
+    "TABULAR_MODELS",
     "InspectError",
-    "TabularModels",
-    "TabularTask",
     "accuracy_vs_shift",
-    "build_tabular_model",
     "compare_on_tabular",
     "confused_pairs",
     "confused_pairs_figure",
@@ -70,7 +65,6 @@ __all__ = [
     "filter_grid",
     "first_layer_filters",
     "inverse_permutation",
-    "make_tabular",
     "misclassified_gallery",
     "misclassified_indices",
     "per_class_figure",

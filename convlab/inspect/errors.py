@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from convlab.inspect._common import InspectError, grid, show_image
+from convlab.inspect._common import InspectError
+from convlab.train import per_class_accuracy, predict_proba
+from convlab.views.plot import figure, grid, show_image
 
 __all__ = [
     "confused_pairs",
@@ -26,9 +28,8 @@ __all__ = [
 
 
 def predict_classes(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """The predicted class of each image (argmax of the model's output)."""
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
-    return np.asarray(probs).argmax(axis=1)
+    """The predicted class of each image: the argmax of :func:`convlab.train.predict_proba`."""
+    return predict_proba(model, x, batch_size).argmax(axis=1)
 
 
 def _confusion(matrix, class_names: Sequence[str]) -> np.ndarray:
@@ -52,16 +53,14 @@ def per_class_table(
         class_names: label ``i`` is ``class_names[i]``.
 
     Returns:
-        One row per class, one column per model, in [0, 1]. With exactly two models a
+        One row per class, one column per model, in [0, 1] (:func:`convlab.train.
+        per_class_accuracy`: NaN for a class without examples). With exactly two models a
         ``difference`` column holds second minus first; rows stay in class order.
     """
-    columns = {}
-    for label, matrix in confusions.items():
-        m = _confusion(matrix, class_names)
-        support = m.sum(axis=1)
-        columns[label] = np.divide(
-            np.diag(m), support, out=np.full(len(support), np.nan), where=support > 0
-        )
+    columns = {
+        label: per_class_accuracy(_confusion(matrix, class_names))
+        for label, matrix in confusions.items()
+    }
     table = pd.DataFrame(columns, index=pd.Index(list(class_names), name="class"))
     if len(confusions) == 2:
         first, second = table.columns
@@ -72,11 +71,8 @@ def per_class_table(
 def per_class_figure(table: pd.DataFrame):
     """Horizontal bars of each model's per-class accuracy (the models' columns of
     :func:`per_class_table`); returns a matplotlib ``Figure``."""
-    from matplotlib.figure import Figure
-
     models = [c for c in table.columns if c != "difference"]
-    fig = Figure(figsize=(6, 0.35 * len(table) * len(models) / 2 + 1.2), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = figure((6, 0.35 * len(table) * len(models) / 2 + 1.2))
     height = 0.8 / len(models)
     y = np.arange(len(table))
     for i, label in enumerate(models):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlab.inspect._common import InspectError, grid, show_image
+from convlab.inspect._common import InspectError
 from convlab.inspect.filters import conv_layers
+from convlab.views.plot import grid, show_image
 
 __all__ = ["feature_map_figure", "feature_maps"]
 

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from convlab.inspect._common import InspectError, grid
+from convlab.inspect._common import InspectError
+from convlab.views.plot import grid
 
 __all__ = ["conv_layers", "filter_grid", "first_layer_filters"]
 

@@ -6,7 +6,7 @@ a classifier can use is unchanged. An MLP, which treats its input as an unordere
 cannot tell the difference (its first layer just learns permuted weights); a CNN, whose
 small kernels assume neighbouring pixels belong together, loses what that assumption gave.
 
-The permutation is the experiments engine's (:func:`convlab.experiments.pixel_permutation`,
+The permutation is the experiments engine's (:func:`convlab.variants.pixel_permutation`,
 which the ``locality`` study trains with), so what this module shows is what was trained
 on. :func:`reorder_pixels` applies any permutation, including the inverse that undoes it.
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlab.experiments.variants import pixel_permutation
-from convlab.inspect._common import InspectError, grid, show_image
+from convlab.inspect._common import InspectError
+from convlab.variants import pixel_permutation
+from convlab.views.plot import grid, show_image
 
 __all__ = ["inverse_permutation", "permutation_figure", "pixel_permutation", "reorder_pixels"]
 

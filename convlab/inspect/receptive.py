@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from convlab.conv import output_size_for, receptive_field, same_padding
-from convlab.inspect._common import InspectError, show_image
+from convlab.inspect._common import InspectError
 from convlab.models import CNNSpec, ModelSpec
+from convlab.views.plot import figure, show_image
 
 __all__ = ["receptive_field_boxes", "receptive_field_figure", "receptive_field_table"]
 
@@ -118,16 +119,12 @@ def receptive_field_figure(spec: ModelSpec, image: np.ndarray):
 
     Returns a matplotlib ``Figure``.
     """
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     image = np.asarray(image)
     boxes = receptive_field_boxes(spec, image.shape)
-    fig = Figure(figsize=(4.2, 3.6), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = figure((4.2, 3.6))
     show_image(ax, image)
-    ax.set_xticks([])
-    ax.set_yticks([])
     for k, box in enumerate(boxes.itertuples()):
         ax.add_patch(
             Rectangle(

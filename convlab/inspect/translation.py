@@ -16,6 +16,7 @@ import pandas as pd
 from convlab.inspect._common import InspectError
 from convlab.inspect.errors import predict_classes
 from convlab.inspect.filters import conv_layers
+from convlab.views.plot import figure
 
 __all__ = [
     "accuracy_vs_shift",
@@ -101,10 +102,7 @@ def accuracy_vs_shift(
 
 def shift_figure(table: pd.DataFrame):
     """Accuracy against shift, one line per model (from :func:`accuracy_vs_shift`)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5, 3.2), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = figure((5, 3.2))
     for label in table.columns:
         ax.plot(table.index, table[label], marker="o", label=label)
     ax.set_xlabel("shift (pixels, mean of right, left, down, up)")

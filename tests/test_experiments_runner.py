@@ -1,9 +1,8 @@
-"""The study engine: cache hit and miss, shared runs, resume after a kill, corrupt records,
-statistics by hand, train_one with kept models."""
+"""The runner: cache hit and miss, shared runs, resume after a kill, corrupt records,
+train_one with kept models, and a run retrained in a fresh process equals its record."""
 
 import dataclasses
 import json
-import math
 import os
 import signal
 import subprocess
@@ -18,20 +17,18 @@ import pytest
 from convlab import train as train_module
 from convlab.experiments import (
     Arm,
-    DataVariant,
     ResultsStore,
     StoreWarning,
     Study,
     StudyError,
-    describe,
+    get_study,
     load_study,
-    permute_pixels,
-    resolve_spec,
+    plan,
+    run_cost,
     run_study,
     train_one,
 )
-from convlab.experiments.study import _plan
-from convlab.models import CNNSpec, ConvBlock, MLPSpec, reference
+from convlab.variants import DataVariant, permute_pixels
 
 # Shared with the subprocess of the resume test, so both build identical keys.
 DEFINITIONS = """
@@ -178,82 +175,31 @@ def test_permutation_arm_trains_on_permuted_pixels(tmp_path, trainings):
     np.testing.assert_array_equal(shuffled.x_test, permute_pixels(plain.x_test, 0))
 
 
-def store_fake(tmp_path, study, accs):
-    """Write fake records with chosen accuracies (arm -> per-seed list) and load them."""
-    store = ResultsStore(tmp_path)
-    seeds = tuple(range(len(next(iter(accs.values())))))
-    for run in _plan(study, TINY, DATASET, seeds):
-        store.save(run.inputs, fake_result(run.spec, run.config, run.seed, accs[run.arm][run.seed]))
-    return load_study(study, TINY, store, DATASET, seeds)
-
-
-THREE = Study(
-    "three",
-    "Which kernel?",
-    "kernel size",
-    arms={f"{k}x{k}": Arm(model=SMALL, blocks={"kernel_size": k}, value=k) for k in (3, 5, 7)},
-    reference="3x3",
-)
-
-
-def test_table_differences_and_conclusion_by_hand(tmp_path):
-    result = store_fake(
-        tmp_path,
-        THREE,
-        {"3x3": [0.80, 0.82, 0.84], "5x5": [0.85, 0.86, 0.90], "7x7": [0.81, 0.83, 0.82]},
-    )
-    t = result.table()
-    assert list(t.index) == ["3x3", "5x5", "7x7"] and list(t["value"]) == [3, 5, 7]
-    row = t.loc["3x3"]
-    assert row["n_seeds"] == 3 and row["mean_accuracy"] == pytest.approx(0.82)
-    assert row["std_accuracy"] == pytest.approx(0.02)
-    half = 4.302653 * 0.02 / math.sqrt(3)  # t(0.975, 2) = 4.303
-    assert row["ci95_half_width"] == pytest.approx(half, rel=1e-6)
-    assert row["ci95_low"] == pytest.approx(0.82 - half)
-    assert row["params"] == 1 * 9 * 4 + 4 + 14 * 14 * 4 * 8 + 8 + 8 * 10 + 10
-    assert row["wall_time_s"] == 2.0 and row["images_per_s"] == 60.0
-    d = result.differences()
-    # 5x5 - 3x3 per seed: 0.05, 0.04, 0.06 -> mean 0.05, std 0.01
-    assert d.loc["5x5", "mean_difference"] == pytest.approx(0.05)
-    assert d.loc["5x5", "std_difference"] == pytest.approx(0.01)
-    assert d.loc["5x5", "ci95_low"] == pytest.approx(0.05 - 4.302653 * 0.01 / math.sqrt(3))
-    assert d.loc["5x5", "verdict"] == "better than 3x3 at 3 seeds"
-    # 7x7 - 3x3: 0.01, 0.01, -0.02 -> mean 0, covers zero
-    assert d.loc["7x7", "mean_difference"] == pytest.approx(0.0, abs=1e-12)
-    assert d.loc["7x7", "verdict"] == "not distinguishable from 3x3 at 3 seeds"
-    text = result.conclusion()
-    # 5x5: mean 0.87, deviations -0.02, -0.01, 0.03 -> std sqrt(0.0014 / 2)
-    half5 = 4.302653 * math.sqrt(0.0014 / 2) / math.sqrt(3)
-    assert f"highest for 5x5 (87.00% ± {100 * half5:.2f})" in text and "6.57" in text
-    assert "5x5 vs 3x3 +5.00 points [+2.52, +7.48]" in text
-    assert "not distinguishable: 7x7 vs 3x3" in text
-    frame = result.frame()
-    assert len(frame) == 9 and set(frame["status"]) == {"stored"}
-    assert len(result.curves()) == 9
-
-
-def test_nothing_distinguishable_is_said_in_words(tmp_path):
-    result = store_fake(
-        tmp_path,
-        THREE,
-        {"3x3": [0.80, 0.82, 0.84], "5x5": [0.81, 0.82, 0.83], "7x7": [0.79, 0.84, 0.82]},
-    )
-    assert "no difference is distinguishable from seed-to-seed noise" in result.conclusion()
-
-
-def test_shipped_studies_by_name(tmp_path):
-    assert load_study("padding", TINY, tmp_path, DATASET).study.name == "padding"
+def test_the_runner_takes_a_study_and_the_catalog_resolves_names(tmp_path):
+    assert load_study(get_study("padding"), TINY, tmp_path, DATASET).study.name == "padding"
     with pytest.raises(StudyError, match="Valid studies"):
-        run_study("paddings", TINY, tmp_path, DATASET)
+        get_study("paddings")
+    with pytest.raises(StudyError, match="Expected a Study.*get_study"):
+        run_study("padding", TINY, tmp_path, DATASET)
 
 
 def test_load_study_lists_what_is_missing(tmp_path):
     empty = load_study(STUDY, TINY, tmp_path, DATASET)
     assert empty.missing == [("3x3", 0), ("5x5", 0), ("3x3", 1), ("5x5", 1)]
-    assert empty.records == [] and "No results yet" in empty.conclusion()
+    assert empty.records == []
     t = empty.table()
     assert list(t["n_seeds"]) == [0, 0] and t["mean_accuracy"].isna().all()
     assert t.loc["3x3", "params"] > 0  # from the spec, before any run
+
+
+def test_plan_is_seeds_outer_with_one_key_per_configuration():
+    runs = plan(STUDY, TINY, DATASET, (0, 1))
+    assert [(r.arm, r.seed) for r in runs] == [("3x3", 0), ("5x5", 0), ("3x3", 1), ("5x5", 1)]
+    assert len({r.key for r in runs}) == 4 and all(r.status == "missing" for r in runs)
+    # The cost model: a 5x5 kernel costs more than a 3x3 one, more epochs cost more.
+    assert run_cost(runs[1], DATASET) > run_cost(runs[0], DATASET)
+    longer = plan(STUDY, dataclasses.replace(TINY, epochs=3), DATASET, (0,))
+    assert run_cost(longer[0], DATASET) > run_cost(runs[0], DATASET)
 
 
 def test_train_one_keeps_a_usable_model(tmp_path):
@@ -274,30 +220,29 @@ def test_train_one_keeps_a_usable_model(tmp_path):
     assert again.to_dict() == first.to_dict() and plain.model is None
 
 
-def test_study_and_arm_validation():
-    with pytest.raises(StudyError, match="reference 'x' is not one of its arms"):
-        Study("s", "?", "v", arms={"a": Arm()}, reference="x")
-    with pytest.raises(StudyError, match="names no arm"):
-        Study("s", "?", "v", arms={"a": Arm()}, reference="a", comparisons=(("a", "b"),))
-    with pytest.raises(StudyError, match="no arms"):
-        Study("s", "?", "v", arms={}, reference="a")
-    with pytest.raises(StudyError, match="use a CNN"):
-        resolve_spec(Arm(model=MLPSpec(), blocks={"kernel_size": 5}), DATASET)
-    with pytest.raises(StudyError, match="Unknown model 'resnet'"):
-        resolve_spec(Arm(model="resnet"), DATASET)
-    deeper = resolve_spec(Arm(depth=3), DATASET)
-    assert [b.filters for b in deeper.blocks] == [32, 64, 128]
-    assert resolve_spec(Arm(width=0.25), DATASET).blocks[0].filters == 8
-    assert isinstance(resolve_spec(Arm(model="baseline"), DATASET), MLPSpec)
-    assert resolve_spec(Arm(), DATASET) == CNNSpec()
-    assert resolve_spec(Arm(blocks={"pool": "avg"}), DATASET).blocks[1] == ConvBlock(64, pool="avg")
+FRESH_PROCESS = (
+    DEFINITIONS
+    + """
+import json, sys
+from convlab.experiments import train_one
+r = train_one(SMALL, "fashion-mnist", TINY, seed=1, store=sys.argv[1])
+print(json.dumps(r.to_dict()))
+"""
+)
 
 
-def test_describe_names_every_choice_that_differs():
-    assert describe(reference("cnn")) == "conv 32-64, 3x3, same, max pool; dense 64"
-    assert describe(reference("cifar-cnn")) == (
-        "conv 32x2-64x2-128, 3x3, same, max pool, dropout 0.25; dense 256, dropout 0.5"
+def test_a_run_retrained_in_a_fresh_process_equals_its_stored_record(tmp_path):
+    """Real training (tiny): determinism across processes, not only within one."""
+    first = train_one(SMALL, DATASET, TINY, seed=1, store=tmp_path / "a")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(tmp_path / "b")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
-    assert describe(reference("cifar-mlp")) == "MLP 512-256, dropout 0.2"
-    mixed = CNNSpec(blocks=(ConvBlock(8, dropout=0.1), ConvBlock(16, kernel_size=5)), dense=())
-    assert describe(mixed) == "conv 8-16, k 3/5, same, max pool, dropout 0.1/0.0"
+    again = train_module.TrainResult.from_dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    for field in ("test_accuracy", "test_loss", "history", "confusion", "best_epoch"):
+        assert getattr(again, field) == getattr(first, field), field

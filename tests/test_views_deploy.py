@@ -1,4 +1,4 @@
-"""convlab.deploy.figures: the artifact table against tarfile, the figure against the answers
+"""convlab.views.deploy: the artifact table against tarfile, the figure against the answers
 the serving contract writes."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from convlab.deploy.contract import Contract
-from convlab.deploy.figures import RIGHT, WRONG, artifact_table, predictions_figure
 from convlab.errors import ConvlabError
+from convlab.views.deploy import RIGHT, WRONG, artifact_table, predictions_figure
 
 NAMES = ("zero", "one", "two", "three")
 

@@ -1,11 +1,10 @@
 """Figures of one training run (a :class:`~convlab.train.TrainResult`): learning curves and
-the confusion matrix.
+the confusion matrix (a whole study's curves are :func:`convlab.views.study_figures.study_curves`).
 
-Built without pyplot, like :mod:`convlab.experiments.figures` (which draws whole studies):
-each function returns a :class:`matplotlib.figure.Figure` and shows nothing.
+Each function returns a :class:`matplotlib.figure.Figure` (see :mod:`convlab.views.plot`).
 
 Example:
-    >>> fig = learning_curves(result)  # doctest: +SKIP
+    >>> fig = run_curves(result)  # doctest: +SKIP
     >>> fig.savefig("curves.png")  # doctest: +SKIP
 """
 
@@ -14,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from convlab.errors import ConvlabError
+from convlab.train import confusion_shares
+from convlab.views.plot import figure
 
-__all__ = ["confusion_figure", "learning_curves", "normalised_confusion"]
+__all__ = ["confusion_figure", "run_curves"]
 
 
-def learning_curves(result, title: str | None = None):
+def run_curves(result, title: str | None = None):
     """Loss and accuracy per epoch, training beside validation, for one run.
 
     The epoch whose weights were kept (``result.best_epoch``) is marked.
@@ -48,25 +49,12 @@ def learning_curves(result, title: str | None = None):
     return fig
 
 
-def normalised_confusion(confusion) -> np.ndarray:
-    """Rows divided by their sums: entry ``[i, j]`` is the share of class ``i`` predicted
-    as ``j`` (rows of classes without test images stay 0)."""
-    m = np.asarray(confusion, dtype=np.float64)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ConvlabError(f"A confusion matrix must be square, got shape {m.shape}.")
-    support = m.sum(axis=1, keepdims=True)
-    return np.divide(m, support, out=np.zeros_like(m), where=support > 0)
-
-
 def confusion_figure(result, title: str | None = None):
     """The test confusion matrix of one run, each row as shares of its true class (%)."""
-    from matplotlib.figure import Figure
-
-    shares = normalised_confusion(result.confusion)
+    shares = confusion_shares(result.confusion)
     names = list(result.class_names)
     k = len(names)
-    fig = Figure(figsize=(0.55 * k + 2.6, 0.5 * k + 1.6), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = figure((0.55 * k + 2.6, 0.5 * k + 1.6))
     image = ax.imshow(100 * shares, cmap="Blues", vmin=0, vmax=100)
     for i in range(k):
         for j in range(k):

@@ -5,7 +5,7 @@ import pytest
 
 from convlab import data, preprocess
 from convlab.experiments.profiles import PROFILES
-from convlab.experiments.variants import (
+from convlab.variants import (
     DataVariant,
     VariantError,
     data_slice,

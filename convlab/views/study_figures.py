@@ -1,8 +1,7 @@
 """Figures of a study: accuracy with 95% intervals against the variable and against
-parameters, and learning curves per arm.
+parameters, and learning curves per arm (:func:`study_curves`).
 
-Each function returns a :class:`matplotlib.figure.Figure` built without pyplot, so nothing
-is shown or kept open behind the caller's back; notebooks display the returned figure.
+Each function returns a :class:`matplotlib.figure.Figure` (see :mod:`convlab.views.plot`).
 
 Example:
     >>> fig = accuracy_plot(result)  # doctest: +SKIP
@@ -11,22 +10,11 @@ Example:
 
 from __future__ import annotations
 
-import math
 import numbers
 
-__all__ = ["accuracy_plot", "accuracy_vs_params", "learning_curves"]
+from convlab.views.plot import error_bars, figure
 
-
-def _figure(size=(6.0, 3.6)):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def _errors(table):
-    # One seed has no interval: draw the point without a bar.
-    return [0.0 if math.isnan(h) else 100 * h for h in table["ci95_half_width"]]
+__all__ = ["accuracy_plot", "accuracy_vs_params", "study_curves"]
 
 
 def _x(result, table):
@@ -42,14 +30,14 @@ def accuracy_plot(result, title: str | None = None):
     """Mean test accuracy per arm with its 95% interval (bars) and every seed (dots)."""
     table = result.table()
     xs, categorical = _x(result, table)
-    fig, ax = _figure()
+    fig, ax = figure()
     groups: dict[str | None, list[int]] = {}
     for i, label in enumerate(table.index):
         groups.setdefault(result.study.arms[label].group, []).append(i)
     for group, idx in groups.items():
         x = [xs[i] for i in idx]
         y = [100 * table["mean_accuracy"].iloc[i] for i in idx]
-        err = [_errors(table)[i] for i in idx]
+        err = [error_bars(table["ci95_half_width"])[i] for i in idx]
         line = ax.errorbar(
             x, y, yerr=err, fmt="o-" if group else "o", capsize=4, label=group or "mean ± 95% CI"
         )
@@ -85,9 +73,13 @@ def accuracy_plot(result, title: str | None = None):
 def accuracy_vs_params(result, title: str | None = None):
     """Mean test accuracy (± 95% CI) against the number of parameters (log scale)."""
     table = result.table()
-    fig, ax = _figure()
+    fig, ax = figure()
     ax.errorbar(
-        table["params"], 100 * table["mean_accuracy"], yerr=_errors(table), fmt="o", capsize=4
+        table["params"],
+        100 * table["mean_accuracy"],
+        yerr=error_bars(table["ci95_half_width"]),
+        fmt="o",
+        capsize=4,
     )
     for label, row in table.iterrows():
         ax.annotate(
@@ -105,10 +97,10 @@ def accuracy_vs_params(result, title: str | None = None):
     return fig
 
 
-def learning_curves(result, metric: str = "val_accuracy", title: str | None = None):
+def study_curves(result, metric: str = "val_accuracy", title: str | None = None):
     """One line per arm: ``metric`` per epoch, mean over seeds (thin lines: seeds)."""
     curves = result.curves()
-    fig, ax = _figure()
+    fig, ax = figure()
     if curves.empty:
         ax.set_title("no finished runs yet")
         return fig

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from convlab.errors import ConvlabError
-from convlab.inspect._common import grid, show_image
+from convlab.views.plot import grid, show_image
 
 __all__ = ["RIGHT", "WRONG", "artifact_table", "predictions_figure"]
 

@@ -1,7 +1,8 @@
-"""convlab.training_figures: figures of one run, drawn from its history and confusion matrix."""
+"""convlab.views.run: figures of one run, drawn from its history and confusion matrix."""
 
 from __future__ import annotations
 
+import conftest
 import matplotlib
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from convlab import models, training_figures  # noqa: E402
+from convlab import models  # noqa: E402
 from convlab.errors import ConvlabError  # noqa: E402
 from convlab.train import TrainConfig, TrainResult  # noqa: E402
+from convlab.views.run import confusion_figure, run_curves  # noqa: E402
 
 
 def result(history=None, confusion=((8, 2, 0), (1, 9, 0), (0, 0, 0))) -> TrainResult:
@@ -22,30 +24,23 @@ def result(history=None, confusion=((8, 2, 0), (1, 9, 0), (0, 0, 0))) -> TrainRe
         "val_loss": [0.9, 0.7, 0.75],
         "val_accuracy": [0.55, 0.72, 0.74],
     }
-    return TrainResult(
-        spec=models.reference("mlp"),
-        config=TrainConfig(),
-        seed=7,
+    return conftest.fake_result(
+        models.reference("mlp"),
+        TrainConfig(),
+        7,
+        0.85,
         class_names=("cat", "dog", "emu"),
         history=history,
         best_epoch=2,
         test_loss=0.7,
-        test_accuracy=0.85,
         per_class_accuracy=(0.8, 0.9, 0.0),
         confusion=confusion,
-        params=1,
-        macs_per_image=1,
-        train_size=20,
-        wall_time_s=1.0,
-        images_per_s=1.0,
-        backend="tensorflow",
-        versions={},
     )
 
 
-def test_learning_curves_plot_training_and_validation_per_epoch():
+def test_run_curves_plot_training_and_validation_per_epoch():
     before = plt.get_fignums()
-    fig = training_figures.learning_curves(result())
+    fig = run_curves(result())
     loss, acc = fig.get_axes()
     lines = {line.get_label(): line for line in loss.get_lines()}
     np.testing.assert_allclose(lines["training"].get_ydata(), [1.0, 0.6, 0.5])
@@ -58,21 +53,16 @@ def test_learning_curves_plot_training_and_validation_per_epoch():
     assert plt.get_fignums() == before  # nothing left open in pyplot
 
 
-def test_learning_curves_need_a_history():
+def test_run_curves_need_a_history():
     with pytest.raises(ConvlabError, match="no history"):
-        training_figures.learning_curves(result(history={"loss": []}))
-
-
-def test_normalised_confusion_divides_rows_and_keeps_empty_rows_zero():
-    shares = training_figures.normalised_confusion(((8, 2), (0, 0)))
-    np.testing.assert_allclose(shares, [[0.8, 0.2], [0.0, 0.0]])
-    with pytest.raises(ConvlabError, match="square"):
-        training_figures.normalised_confusion([[1, 2, 3]])
+        run_curves(result(history={"loss": []}))
 
 
 def test_confusion_figure_labels_rows_and_columns_with_shares():
-    fig = training_figures.confusion_figure(result())
+    fig = confusion_figure(result())
     ax = fig.get_axes()[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["cat", "dog", "emu"]
-    np.testing.assert_allclose(ax.images[0].get_array(), [[80, 20, 0], [10, 90, 0], [0, 0, 0]])
+    np.testing.assert_allclose(
+        ax.images[0].get_array(), [[80, 20, 0], [10, 90, 0], [np.nan, np.nan, np.nan]]
+    )
     assert {t.get_text() for t in ax.texts} == {"80", "20", "10", "90"}

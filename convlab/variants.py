@@ -89,8 +89,11 @@ def _dataset(name: str):
 @functools.lru_cache(maxsize=2)
 def _splits(name: str, slice_json: str):
     from convlab.preprocess import Splits, make_splits
+    from convlab.tabular import TABLE, TabularTask, make_tabular
 
     s = json.loads(slice_json)
+    if name == TABLE:
+        return make_tabular(TabularTask(**s["task"]))
     splits = make_splits(
         _dataset(name),
         val_size=s["val_size"],
@@ -113,5 +116,6 @@ def _splits(name: str, slice_json: str):
 
 
 def load_splits(dataset: str, slice_: dict):
-    """Model-ready :class:`~convlab.preprocess.Splits` for a :func:`data_slice` (cached)."""
+    """Model-ready :class:`~convlab.preprocess.Splits` for a :func:`data_slice` (cached), or
+    for the synthetic table's :func:`convlab.tabular.table_slice`."""
     return _splits(dataset, json.dumps(slice_, sort_keys=True))

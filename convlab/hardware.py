@@ -1,0 +1,38 @@
+"""What this machine computes with: a GPU the Keras backend sees, and the CPU's flags."""
+
+from __future__ import annotations
+
+__all__ = ["cpu_flags", "gpu_available"]
+
+
+def gpu_available() -> bool:
+    """Whether the active Keras backend sees a GPU (imports the backend)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
+def cpu_flags() -> str:
+    """The CPU's feature flags (``/proc/cpuinfo``), or ``""`` where there is none to read."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            text = f.read()
+    except OSError:  # not Linux: nothing cheap to read
+        return ""
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return line.split(":", 1)[1].strip()
+    return ""

@@ -1,0 +1,205 @@
+"""A study's results in words and tables: its design, per-arm table, differences, summary.
+
+One formatter per view of a :class:`~convlab.experiments.StudyResult`, each reading the
+numbers of :meth:`~convlab.experiments.StudyResult.table` and
+:meth:`~convlab.experiments.StudyResult.differences`; whether a difference is
+distinguishable is the interval's ``distinguishable`` flag, never a sentence's wording.
+:func:`study_text` is the same tables as plain text, for the command line.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from convlab.views.numbers import interval, missing, percent, points
+
+__all__ = [
+    "conclusion",
+    "differences_table",
+    "studies_summary",
+    "study_intro",
+    "study_table",
+    "study_text",
+]
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" + ("s" if n != 1 else "")
+
+
+def study_intro(result) -> str:
+    """A study's question, variable, arms and what is held fixed, as Markdown."""
+    s = result.study
+    arms = ", ".join(s.arms)
+    fixed = "\n".join(f"- {item}" for item in s.fixed)
+    if s.comparisons is None:
+        compared = f"each compared with {s.reference}"
+    else:
+        compared = "comparisons: " + "; ".join(f"{a} vs {b}" for a, b in s.comparisons)
+    return (
+        f"**Question.** {s.question}\n\n"
+        f"**Variable.** {s.variable}: {arms} ({compared}).\n\n"
+        f"**Held fixed.**\n\n{fixed}\n\n"
+        f"**Runs.** {_seeds(len(result.seeds))} per arm, {result.profile.name} profile, "
+        f"{result.dataset}."
+    )
+
+
+def study_table(result) -> pd.DataFrame:
+    """A study's arms: model, parameters, seeds, mean test accuracy over seeds and its 95%
+    interval (in %)."""
+    rows = [
+        {
+            "arm": arm,
+            "model": r["model"],
+            "parameters": f"{int(r['params']):,}",
+            "seeds": int(r["n_seeds"]),
+            "accuracy %": percent(r["mean_accuracy"]),
+            "95% CI": interval(r["ci95_low"], r["ci95_high"]),
+        }
+        for arm, r in result.table().iterrows()
+    ]
+    return pd.DataFrame(rows).set_index("arm")
+
+
+def differences_table(result) -> pd.DataFrame:
+    """A study's comparisons: each arm minus the arm it is compared with, paired by seed,
+    in points, with its 95% interval and the verdict in words."""
+    rows = [
+        {
+            "comparison": f"{arm} - {d['vs']}",
+            "difference (points)": points(d["mean_difference"]),
+            "95% CI": interval(d["ci95_low"], d["ci95_high"], signed=True),
+            "verdict": d["verdict"],
+        }
+        for arm, d in result.differences().iterrows()
+    ]
+    return pd.DataFrame(rows).set_index("comparison")
+
+
+def studies_summary(results) -> pd.DataFrame:
+    """One row per study: its variable, the arm with the highest mean accuracy, and the
+    comparisons whose 95% interval excludes zero (the others are not distinguishable)."""
+    rows = []
+    for result in results:
+        table, diffs = result.table(), result.differences()
+        best = table["mean_accuracy"].idxmax()
+        apart = [
+            f"{arm} vs {d['vs']} ({points(d['mean_difference'])})"
+            for arm, d in diffs.iterrows()
+            if d["distinguishable"]
+        ]
+        rows.append(
+            {
+                "study": result.study.name,
+                "variable": result.study.variable,
+                "highest mean accuracy": f"{best} ({percent(table.loc[best, 'mean_accuracy'])}%)",
+                "distinguishable differences (points)": "; ".join(apart) or "none",
+            }
+        )
+    return pd.DataFrame(rows).set_index("study")
+
+
+def conclusion(result) -> str:
+    """One or two sentences about a study, generated from its numbers (accuracy in %)."""
+    table = result.table()
+    done = table[table["n_seeds"] > 0]
+    if done.empty:
+        return f"No results yet for {result.study.name!r}: run the study first."
+    best, worst = done["mean_accuracy"].idxmax(), done["mean_accuracy"].idxmin()
+    n = int(done["n_seeds"].min())
+
+    def stated(arm: str) -> str:
+        r = done.loc[arm]
+        if r["n_seeds"] < 2:
+            return f"{arm} ({percent(r['mean_accuracy'])}%)"
+        return f"{arm} ({percent(r['mean_accuracy'])}% ± {percent(r['ci95_half_width'])})"
+
+    first = f"Mean test accuracy over {_seeds(n)}" + (" (± 95% CI, points)" if n >= 2 else "")
+    if best == worst:
+        first += f": {stated(best)}."
+    else:
+        first += f" is highest for {stated(best)} and lowest for {stated(worst)}."
+    apart, alike = [], []
+    for arm, d in result.differences().iterrows():
+        if d["distinguishable"]:
+            apart.append(
+                f"{arm} vs {d['vs']} {points(d['mean_difference'])} points "
+                f"{interval(d['ci95_low'], d['ci95_high'], signed=True)}"
+            )
+        else:
+            alike.append(f"{arm} vs {d['vs']}")
+    if n < 2:
+        second = "With one seed nothing can be told apart from seed-to-seed noise."
+    elif not apart:
+        second = (
+            f"At {_seeds(n)} no difference is distinguishable from seed-to-seed noise "
+            f"(every 95% interval of {', '.join(alike)} covers zero)."
+        )
+    else:
+        second = f"Distinguishable at {_seeds(n)}: {'; '.join(apart)}"
+        second += f"; not distinguishable: {', '.join(alike)}." if alike else "."
+    return f"{first} {second}"
+
+
+def _number(x, fmt: str) -> str:
+    return "-" if missing(x) else format(x, fmt)
+
+
+def study_text(result) -> str:
+    """The study's question, per-arm table, differences and conclusion, as plain text."""
+    from convlab.data import dataset_info
+
+    study, profile = result.study, result.profile
+    epochs = f"{profile.epochs} epoch{'s' if profile.epochs != 1 else ''}"
+    head = (
+        f"{study.name}: {study.question}\n"
+        f"{dataset_info(result.dataset).title}, profile {profile.name} "
+        f"({epochs}, seeds {', '.join(map(str, result.seeds))}); "
+        f"accuracy in %, ± is the 95% t interval over seeds"
+    )
+    rows = [("arm", "seeds", "accuracy", "std", "params", "MACs/img", "img/s", "s/run", "train")]
+    for arm, r in result.table().iterrows():
+        acc = percent(r["mean_accuracy"])
+        if r["n_seeds"] >= 2:
+            acc += f" ± {percent(r['ci95_half_width'])}"
+        rows.append(
+            (
+                str(arm),
+                str(int(r["n_seeds"])),
+                acc,
+                percent(r["std_accuracy"]),
+                f"{int(r['params']):,}",
+                f"{int(r['macs_per_image']):,}",
+                _number(r["images_per_s"], ",.0f"),
+                _number(r["wall_time_s"], ".1f"),
+                _number(r["train_size"], ",.0f") if r["train_size"] is not None else "all",
+            )
+        )
+    drows = [("difference", "pairs", "points", "95% CI", "verdict")]
+    for arm, d in result.differences().iterrows():
+        ci = interval(d["ci95_low"], d["ci95_high"], signed=True) if d["n_pairs"] >= 2 else "-"
+        drows.append(
+            (
+                f"{arm} - {d['vs']}",
+                str(int(d["n_pairs"])),
+                points(d["mean_difference"]),
+                ci,
+                d["verdict"],
+            )
+        )
+    return "\n".join([head, "", *_columns(rows), "", *_columns(drows), "", conclusion(result)])
+
+
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for k, r in enumerate(rows):
+        cells = [
+            c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        out.append("  ".join(cells).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
