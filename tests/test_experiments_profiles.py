@@ -9,12 +9,15 @@ from convlab.train import TrainConfig
 
 
 def test_shipped_profiles():
-    assert list(PROFILES) == ["smoke", "quick", "full"]
+    assert list(PROFILES) == ["smoke", "quick", "full", "reference"]
     smoke, quick, full = PROFILES["smoke"], PROFILES["quick"], PROFILES["full"]
     assert smoke.epochs == 1 and smoke.seeds >= 2 and smoke.train_size <= 500
     assert quick.train_size is not None and quick.seeds >= 3 and quick.epochs > smoke.epochs
     assert full.train_size is None and full.test_size is None and full.seeds >= 5
     assert quick.test_size is None  # the whole test set: the noise we measure is training's
+    ref = PROFILES["reference"]  # the reference regime, the same on every machine
+    assert ref.train_size is None and ref.epochs >= 15 and ref.seeds >= 3
+    assert ref.train_config().precision == "float32"
     for p in PROFILES.values():
         assert p.description
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -49,7 +52,7 @@ def test_get_profile_default_and_errors(monkeypatch):
     assert get_profile("full") is PROFILES["full"]
     custom = dataclasses.replace(PROFILES["smoke"], name="mine")
     assert get_profile(custom) is custom
-    with pytest.raises(ProfileError, match="Valid profiles: smoke, quick, full"):
+    with pytest.raises(ProfileError, match="Valid profiles: smoke, quick, full, reference"):
         get_profile("fast")
     with pytest.raises(ProfileError):
         Profile("bad", "", 10, 10, 10, epochs=0, seeds=1)

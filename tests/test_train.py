@@ -11,6 +11,8 @@ from convlab.train import (
     TrainError,
     TrainResult,
     confusion_shares,
+    decode_classes,
+    encode_classes,
     evaluate,
     fit_arguments,
     per_class_accuracy,
@@ -54,6 +56,11 @@ def test_result_fields_are_consistent(tiny):
     assert set(r.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert np.sum(r.confusion) == len(tiny.y_test)
     assert r.params == r.model.count_params()
+    # Each test image's prediction is kept, and agrees with the accuracy and the confusion.
+    pred = np.asarray(r.test_predictions)
+    assert len(pred) == len(tiny.y_test)
+    assert np.mean(pred == tiny.y_test) == r.test_accuracy
+    assert np.bincount(pred, minlength=10).tolist() == np.sum(r.confusion, axis=0).tolist()
     assert r.train_size == 300 and r.images_per_s > 0 and r.wall_time_s > 0
     assert r.backend in {"tensorflow", "jax", "torch"} and "keras" in r.versions
     # The kept weights are those of the best validation epoch.
@@ -98,6 +105,7 @@ def test_evaluate_against_hand_computed_values():
     assert m["test_accuracy"] == 0.75
     assert m["confusion"] == ((1, 0), (1, 2))
     assert m["per_class_accuracy"] == (1.0, 2 / 3)
+    assert m["test_predictions"] == (0, 1, 0, 1)
     expected_loss = -np.mean(np.log([0.9, 0.8, 0.4, 0.7]))
     assert m["test_loss"] == pytest.approx(expected_loss)
 
@@ -124,6 +132,18 @@ def test_json_round_trip_is_standard_json_even_for_missing_numbers():
     assert again.per_class_accuracy[0] == 0.5 and np.isnan(again.per_class_accuracy[1])
     with pytest.raises(ValueError, match="not standard JSON"):
         _strict('{"x": NaN}')  # the check itself can fail
+
+
+def test_predictions_are_stored_one_character_each():
+    import conftest
+
+    preds = tuple(range(36)) + (9, 0)
+    r = conftest.fake_result(SMALL_CNN, TrainConfig(), 0, 0.5, test_predictions=preds)
+    assert r.to_dict()["test_predictions"] == "0123456789abcdefghijklmnopqrstuvwxyz90"
+    assert TrainResult.from_json(r.to_json()).test_predictions == preds
+    assert decode_classes(encode_classes((3, 1, 4))) == (3, 1, 4)
+    with pytest.raises(TrainError, match="0..35"):
+        encode_classes([36])
 
 
 def test_confusion_shares_and_per_class_accuracy_mark_empty_classes_missing():

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         q = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         q.add_argument("name", help="a study (see `convlab study list`)")
         q.add_argument(
-            "--profile", default=None, help="smoke, quick or full (default: CONVLAB_PROFILE)"
+            "--profile",
+            default=None,
+            help="smoke, quick, full or reference (default: CONVLAB_PROFILE)",
         )
         q.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default: profile's)")
         q.add_argument("--dataset", default=None, help="default: CONVLAB_DATASET")

@@ -46,7 +46,8 @@ __all__ = [
 # retrains. Do not bump for refactors, renames, comments or docstrings: the fingerprint
 # test tells you which modules changed; refresh the fingerprint when results cannot change.
 # 2: keys hold this version and the platform instead of a hash of the source text.
-RESULTS_VERSION = 2
+# 3: records keep each test image's predicted class (TrainResult.test_predictions).
+RESULTS_VERSION = 3
 
 # The modules whose code decides what a run measures (paths inside the package).
 RESULT_MODULES = ("data.py", "preprocess.py", "variants.py", "models.py", "train.py")

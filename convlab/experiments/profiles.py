@@ -141,6 +141,20 @@ PROFILES: dict[str, Profile] = {
             seeds=5,
             jit_compile="auto",
         ),
+        # The regime the quick profile's conclusions are checked against (the experiments
+        # chapter's regime table): every training image and enough epochs for the models to
+        # converge, on a CPU. float32 on every machine, so that runs made on machines with
+        # and without bfloat16 units are the same runs and one store can span sessions.
+        Profile(
+            name="reference",
+            description="the reference regime: all data, 15 epochs, 3 seeds, float32",
+            train_size=None,
+            val_size=6000,
+            test_size=None,
+            epochs=15,
+            seeds=3,
+            precision="float32",
+        ),
     )
 }
 
