@@ -24,16 +24,19 @@ def test_best_study_arm_is_chosen_on_validation_not_test(store):
     arms = {(c["study"], c["arm"]): c for c in r["candidates"]}
     assert set(arms) == {
         ("mlp-vs-cnn", "CNN"),
-        ("augmentation", "shift"),
-        ("augmentation", "flip + shift"),
+        ("augmentation", "shift 1 px"),
+        ("augmentation", "shift 2 px"),
+        ("augmentation", "flip"),
+        ("augmentation", "flip + shift 2 px"),
     }
     best = r["best_study_arm"]
     assert best["val_mean"] == max(c["val_mean"] for c in r["candidates"])
     # The CNN row: the best on validation of the arms with the reference architecture
-    # (all three here: augmentation changes the training, not the model).
+    # (all five here: augmentation changes the training, not the model).
     cnn = r["rows"][1]
     assert cnn["val_mean"] == best["val_mean"] and cnn["spec"] == arms["mlp-vs-cnn", "CNN"]["spec"]
-    assert arms["augmentation", "shift"]["training"] == "augment_shift=1"
+    assert arms["augmentation", "shift 1 px"]["training"] == "augment_shift=1"
+    assert arms["augmentation", "flip"]["training"] == "augment_flip=True"
     assert arms["mlp-vs-cnn", "CNN"]["training"] == "-"
     text = accuracy_markdown(r)
     assert f"{best['study']} / {best['arm']}" in text and "validation" in text

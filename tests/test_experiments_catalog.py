@@ -100,14 +100,14 @@ def unique_runs(profile, seeds):
 
 
 def test_shared_arms_are_one_configuration():
-    # 37 arms, but the reference CNN appears in 10 studies and the MLP in 3: 25 configs
+    # 39 arms, but the reference CNN appears in 10 studies and the MLP in 3: 27 configs
     # under quick (1k, 5k and the 6k cap differ; locality adds the two permuted models,
-    # augmentation two augmented CNNs, capacity three deeper CNNs) and fewer under smoke
+    # augmentation four augmented CNNs, capacity three deeper CNNs) and fewer under smoke
     # (all capped to 300).
-    assert sum(len(s.arms) for s in STUDIES.values()) == 37
-    assert len(unique_runs(PROFILES["quick"], (0,))) == 25
-    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 75
-    assert len(unique_runs(PROFILES["smoke"], (0,))) == 21
+    assert sum(len(s.arms) for s in STUDIES.values()) == 39
+    assert len(unique_runs(PROFILES["quick"], (0,))) == 27
+    assert len(unique_runs(PROFILES["quick"], (0, 1, 2))) == 81
+    assert len(unique_runs(PROFILES["smoke"], (0,))) == 23
 
 
 def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
@@ -127,5 +127,17 @@ def test_every_study_runs_in_the_smoke_profile(tmp_path, monkeypatch):
         assert all(math.isnan(v) for v in table["ci95_half_width"])  # one seed: no interval
         assert "one seed" in conclusion(result)
         assert len(result.differences()) == len(study.pairs())
-    assert len(calls) == 21  # each distinct configuration trained once across studies
-    assert len(list(tmp_path.rglob("*.json"))) == 21
+    assert len(calls) == 23  # each distinct configuration trained once across studies
+    assert len(list(tmp_path.rglob("*.json"))) == 23
+
+
+def test_each_augmentation_comparison_changes_one_thing():
+    import dataclasses
+
+    study = get_study("augmentation")
+    quick = PROFILES["quick"]
+    for arm, other in study.pairs():
+        a = dataclasses.asdict(quick.train_config(**dict(study.arms[arm].train)))
+        b = dataclasses.asdict(quick.train_config(**dict(study.arms[other].train)))
+        changed = [k for k in a if a[k] != b[k]]
+        assert len(changed) == 1, (arm, other, changed)

@@ -110,18 +110,27 @@ _ALL = (
     ),
     Study(
         name="augmentation",
-        question="Do randomly shifted training images (moved by up to 1 pixel), or flipped "
-        "and shifted ones (mirrored left-right, moved by up to 2 pixels), improve test "
-        "accuracy at the same budget?",
+        question="Do randomly shifted training images (moved by up to 1 or 2 pixels), mirrored "
+        "ones (flipped left-right), or both, improve test accuracy at the same budget?",
         variable="training-image augmentation",
         arms={
             "none": Arm(value="none"),
-            "shift": Arm(train={"augment_shift": 1}, value="shift"),
-            "flip + shift": Arm(
-                train={"augment_flip": True, "augment_shift": 2}, value="flip + shift"
+            "shift 1 px": Arm(train={"augment_shift": 1}, value="shift 1"),
+            "shift 2 px": Arm(train={"augment_shift": 2}, value="shift 2"),
+            "flip": Arm(train={"augment_flip": True}, value="flip"),
+            "flip + shift 2 px": Arm(
+                train={"augment_flip": True, "augment_shift": 2}, value="flip + shift 2"
             ),
         },
         reference="none",
+        # Each arm changes one thing from the one it is compared with: a shift, its size, a
+        # flip, or a flip on top of the 2-pixel shift.
+        comparisons=(
+            ("shift 1 px", "none"),
+            ("shift 2 px", "shift 1 px"),
+            ("flip", "none"),
+            ("flip + shift 2 px", "shift 2 px"),
+        ),
         fixed=(
             *_TRAINING,
             f"{_BASE}; validation and test images are never augmented",
