@@ -20,6 +20,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=lambda args: p.print_help() or 2)
     actions = p.add_subparsers(title="actions", metavar="ACTION")
 
+    e = actions.add_parser(
+        "export-reference",
+        help="write the reference regime's finished runs to the reference-results file",
+        description="Write every finished run of the shipped studies in the reference "
+        "profile (train them first with `convlab study run NAME --profile reference`) to "
+        "the JSON file the experiments chapter compares its conclusions with.",
+    )
+    e.add_argument("--results", required=True, metavar="DIR", help="the results store")
+    e.add_argument(
+        "--out", default=None, help="default: convlab/experiments/reference_results.json"
+    )
+    e.add_argument("--dataset", default="fashion-mnist")
+    e.set_defaults(handler=export_reference)
+
     actions.add_parser("list", help="the shipped studies").set_defaults(handler=list_studies)
 
     for name, handler, text in (
@@ -103,3 +117,21 @@ def show(args: argparse.Namespace) -> int:
 def _warn(result) -> None:
     for problem in result.problems:
         print(f"convlab: warning: {problem}", file=sys.stderr)
+
+
+def export_reference(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from convlab.experiments.reference import REFERENCE_FILE
+    from convlab.experiments.reference import export_reference as export
+
+    if not Path(args.results).is_dir():
+        raise UserError(f"No results store at {args.results}.")
+    data = export(args.results, dataset=args.dataset)
+    out = Path(args.out) if args.out else REFERENCE_FILE
+    out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    runs = sum(len(seeds) for arms in data["studies"].values() for seeds in arms.values())
+    missing = sum(len(m) for m in data["missing"].values())
+    print(f"wrote {out}: {runs} runs of {len(data['studies'])} studies; {missing} runs missing.")
+    return 0
