@@ -77,6 +77,8 @@ def accuracy(
         if result.missing:  # only complete studies count
             continue
         for arm in result.study.arms:
+            if arm in result.unbuildable:  # a matched arm no head width can match
+                continue
             summary = _arm_summary(result, arm)
             same = (summary["params"], summary["val_mean"], summary["mean"])
             if summary["kind"] == "cnn" and same not in seen:  # shared arms count once

@@ -28,12 +28,14 @@ __all__ = [
     "Conv1DSpec",
     "ConvBlock",
     "LayerInfo",
+    "MATCH_TOLERANCE",
     "MLPSpec",
     "ModelSpec",
     "REFERENCES",
     "build",
     "count_params",
     "describe",
+    "head_for_params",
     "layer_table",
     "macs_per_image",
     "reference",
@@ -319,6 +321,46 @@ def count_params(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int
 def macs_per_image(spec: ModelSpec, input_shape: tuple[int, ...], num_classes: int) -> int:
     """Multiply-adds of one forward pass for one image."""
     return sum(r.macs for r in layer_table(spec, input_shape, num_classes))
+
+
+# How close a parameter-matched model must come to its target parameter count.
+MATCH_TOLERANCE = 0.1
+
+
+def head_for_params(
+    spec: CNNSpec,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    target: int,
+    tolerance: float = MATCH_TOLERANCE,
+) -> CNNSpec:
+    """``spec`` with its first dense layer resized so the whole model has ``target``
+    parameters (within ``tolerance``): the parameter-matched version of a CNN.
+
+    The parameter count is linear in that layer's width, so the width is solved for and
+    rounded. Raises :class:`SpecError`, saying why, when no width of at least one unit
+    comes within the tolerance (the convolutions alone have too many parameters, or the
+    feature map is so large that even one unit overshoots).
+    """
+    if not isinstance(spec, CNNSpec) or not spec.dense:
+        raise SpecError("Only a CNN with a dense head can have its head resized.")
+
+    def total(units: int) -> int:
+        head = (units, *spec.dense[1:])
+        return count_params(dataclasses.replace(spec, dense=head), input_shape, num_classes)
+
+    slope = total(2) - total(1)
+    units = round((target - (total(1) - slope)) / slope)
+    if units < 1:
+        raise SpecError(
+            f"no head matches {target:,} parameters: even a 1-unit head gives {total(1):,}."
+        )
+    if abs(total(units) - target) > tolerance * target:
+        raise SpecError(
+            f"no head width comes within {tolerance:.0%} of {target:,} parameters "
+            f"({units} units give {total(units):,})."
+        )
+    return dataclasses.replace(spec, dense=(units, *spec.dense[1:]))
 
 
 # --------------------------------------------------------------------------- building

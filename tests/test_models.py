@@ -118,3 +118,17 @@ def test_reference_models_per_dataset():
     assert models.reference_models("cifar10") == ("cifar-mlp", "cifar-cnn")
     with pytest.raises(Exception, match="Unknown dataset|cifar"):
         models.reference_models("imagenet")
+
+
+def test_head_for_params_matches_a_target_within_the_tolerance_and_keras_agrees():
+    base = models.reference("cnn")
+    target = models.count_params(base, (28, 28, 1), 10)
+    valid = models.head_for_params(base.with_blocks(padding="valid"), (28, 28, 1), 10, target)
+    assert valid.dense == (125,) and valid.blocks[0].padding == "valid"
+    built = models.build(valid, (28, 28, 1), 10).count_params()
+    assert built == models.count_params(valid, (28, 28, 1), 10)
+    assert abs(built / target - 1) <= 0.10
+    with pytest.raises(SpecError, match="even a 1-unit head gives"):
+        models.head_for_params(base.with_blocks(filters=512), (28, 28, 1), 10, target)
+    with pytest.raises(SpecError, match="dense head"):
+        models.head_for_params(models.CNNSpec(dense=()), (28, 28, 1), 10, target)

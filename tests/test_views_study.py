@@ -19,6 +19,7 @@ from convlab.train import TrainResult
 from convlab.views.study import (
     conclusion,
     differences_table,
+    matched_table,
     studies_summary,
     study_intro,
     study_table,
@@ -137,3 +138,27 @@ def test_study_text_has_the_tables_numbers_and_the_conclusion(tmp_path):
     assert "7x7 - 3x3" in text and "+2.00" in text and "[+2.00, +2.00]" in text
     assert text.endswith(conclusion(result))
     assert f"{models.count_params(models.reference('cnn-k5'), (28, 28, 1), 10):,}" in text
+
+
+def test_matched_table_puts_naive_and_matched_side_by_side(tmp_path):
+    naive = stored(tmp_path / "n", "padding", lambda i, s: 0.80 + 0.01 * i + 0.002 * s)
+    twin = stored(tmp_path / "m", "padding-matched", lambda i, s: 0.80 - 0.005 * i + 0.002 * s)
+    table = matched_table(naive, twin)
+    row = table.loc["valid - same"]
+    assert row["difference (naive)"] == "+1.00 [+1.00, +1.00]"
+    assert row["difference (matched)"] == "-0.50 [-0.50, -0.50]"
+    p = twin.table()["params"]
+    assert row["parameters (matched)"] == f"{int(p['valid']):,} vs {int(p['same']):,}"
+    assert row["parameters (naive)"].startswith(f"{int(naive.table()['params']['valid']):,}")
+    cap = stored(tmp_path / "c", "capacity", lambda i, s: 0.8)
+    cap_twin = stored(tmp_path / "cm", "capacity-matched", lambda i, s: 0.8)
+    text = matched_table(cap, cap_twin).loc["deeper - reference", "difference (matched)"]
+    assert text.startswith("deeper cannot be built: no head matches")
+
+
+def test_conclusion_names_arms_that_cannot_be_built(tmp_path):
+    twin = stored(tmp_path, "capacity-matched", lambda i, s: 0.8)
+    text = conclusion(twin)
+    assert "No comparison could be made." in text
+    assert "Not trained, since they cannot be built: deeper cannot be built: no head" in text
+    assert "not distinguishable" not in text

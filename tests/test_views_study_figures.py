@@ -71,7 +71,12 @@ def test_categorical_and_grouped_variables(tmp_path):
     assert [t.get_text() for t in ax.get_xticklabels()] == list(get_study("downsampling").arms)
     eff = stored_result(tmp_path, "data-efficiency", seeds=(0, 1))
     ax = accuracy_plot(eff).axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["MLP", "CNN"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "MLP",
+        "CNN",
+        "MLP, equal steps",
+        "CNN, equal steps",
+    ]
     assert ax.get_xscale() == "log"
 
 

@@ -18,11 +18,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from convlab.data import dataset_info
 from convlab.errors import ConvlabError
-from convlab.models import REFERENCES, CNNSpec, ModelSpec, reference_models
-from convlab.variants import DataVariant
+from convlab.experiments.profiles import Profile
+from convlab.models import (
+    REFERENCES,
+    CNNSpec,
+    ModelSpec,
+    SpecError,
+    count_params,
+    head_for_params,
+    reference_models,
+)
+from convlab.train import TrainConfig
+from convlab.variants import DataVariant, data_slice
 
-__all__ = ["Arm", "Study", "StudyError", "resolve_spec"]
+__all__ = [
+    "Arm",
+    "Study",
+    "StudyError",
+    "arm_config",
+    "arm_spec",
+    "matched",
+    "resolve_spec",
+    "unbuildable_arms",
+]
 
 
 class StudyError(ConvlabError, ValueError):
@@ -47,6 +67,12 @@ class Arm:
     data: DataVariant = DataVariant()
     value: float | str | None = None  # the variable's value, for plots (None: the label)
     group: str | None = None  # arms with a group are drawn as one line per group
+    # Resize the dense head so the arm has the parameters of its study's reference arm
+    # (within 10 %): the parameter-matched version of the arm (see arm_spec).
+    match_params: bool = False
+    # Train a smaller training subset for proportionally more epochs, so the arm gets about
+    # as many optimiser steps as the profile's whole training set (see arm_config).
+    equal_steps: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,3 +162,71 @@ def resolve_spec(arm: Arm, dataset: str, base: str | ModelSpec = "cnn") -> Model
     if arm.blocks:
         spec = spec.with_blocks(**arm.blocks)
     return spec
+
+
+def arm_spec(study: Study, label: str, dataset: str) -> ModelSpec:
+    """The exact spec arm ``label`` of ``study`` trains on a dataset, matched if it asks.
+
+    Raises:
+        StudyError: "cannot be built: ..." for a matched arm no head width can match.
+    """
+    arm = study.arms[label]
+    spec = resolve_spec(arm, dataset, study.base)
+    if not arm.match_params:
+        return spec
+    info = dataset_info(dataset)
+    shape, classes = info.image_shape, len(info.class_names)
+    reference = resolve_spec(study.arms[study.reference], dataset, study.base)
+    target = count_params(reference, shape, classes)
+    try:
+        return head_for_params(spec, shape, classes, target)
+    except SpecError as exc:
+        raise StudyError(f"cannot be built: {exc}") from None
+
+
+def arm_config(study: Study, label: str, profile: Profile, dataset: str) -> TrainConfig:
+    """The training config arm ``label`` runs with under ``profile``: the profile's, with the
+    arm's changes; an ``equal_steps`` arm trains ``profile.epochs x (all / its images)``
+    epochs (rounded), about the optimiser steps of the profile's whole training set."""
+    arm = study.arms[label]
+    config = profile.train_config(**dict(arm.train))
+    if not arm.equal_steps:
+        return config
+    info = dataset_info(dataset)
+
+    def images(variant: DataVariant | None) -> int:
+        n = data_slice(profile, variant)["train_size"]
+        return info.train_size - profile.val_size if n is None else n
+
+    epochs = max(1, round(config.epochs * images(None) / images(arm.data)))
+    return dataclasses.replace(config, epochs=epochs)
+
+
+def unbuildable_arms(study: Study, dataset: str) -> dict[str, str]:
+    """Arm label -> why it cannot be built on ``dataset`` (matched arms no head can match)."""
+    out = {}
+    for label in study.arms:
+        try:
+            arm_spec(study, label, dataset)
+        except StudyError as exc:
+            if not str(exc).startswith("cannot be built"):
+                raise
+            out[label] = str(exc)
+    return out
+
+
+def matched(study: Study) -> Study:
+    """The parameter-matched twin of a study: the same arms and comparisons, each arm's
+    dense head resized to the reference arm's parameter count (within 10 %)."""
+    return dataclasses.replace(
+        study,
+        name=f"{study.name}-matched",
+        question=f"{study.question.rstrip('?')}, at equal parameters (each arm's dense head "
+        "resized to the reference arm's parameter count, within 10 %)?",
+        arms={k: dataclasses.replace(a, match_params=True) for k, a in study.arms.items()},
+        fixed=(
+            *study.fixed,
+            "the parameter count: the first dense layer's width is set so every arm has the "
+            "reference arm's parameters within 10 % (so the head's width is what differs)",
+        ),
+    )

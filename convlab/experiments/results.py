@@ -9,7 +9,8 @@ per-run rows and learning curves. Words and pictures of it are :mod:`convlab.vie
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from convlab.data import dataset_info
 from convlab.experiments.design import Study
@@ -48,6 +49,7 @@ class StudyResult:
     dataset: str
     runs: tuple[Run, ...]
     problems: tuple[str, ...] = ()  # unusable records that were reported (and retrained)
+    unbuildable: Mapping[str, str] = field(default_factory=dict)  # arm -> why it has no runs
 
     @property
     def records(self) -> list[TrainResult]:
@@ -131,6 +133,9 @@ class StudyResult:
         info = dataset_info(self.dataset)
         rows = []
         for label, arm in self.study.arms.items():
+            if label in self.unbuildable:
+                rows.append(self._unbuilt_row(label, arm))
+                continue
             runs = [r for r in self.runs if r.arm == label]
             spec, done = runs[0].spec, [r.result for r in runs if r.result is not None]
             iv = self.interval(label)
@@ -156,6 +161,36 @@ class StudyResult:
             )
         return pd.DataFrame(rows).set_index("arm")
 
+    def _why_unbuilt(self, *arms: str) -> str | None:
+        for arm in arms:
+            if arm in self.unbuildable:
+                return f"{arm} {self.unbuildable[arm]}"
+        return None
+
+    def _unbuilt_row(self, label: str, arm) -> dict:
+        row = {k: math.nan for k in self._NUMBERS}
+        return {
+            **row,
+            "arm": label,
+            "value": arm.value if arm.value is not None else label,
+            "model": self.unbuildable[label],
+            "train_size": math.nan,
+            "n_seeds": 0,
+        }
+
+    _NUMBERS = (
+        "mean_accuracy",
+        "std_accuracy",
+        "ci95_low",
+        "ci95_high",
+        "ci95_half_width",
+        "mean_test_loss",
+        "params",
+        "macs_per_image",
+        "images_per_s",
+        "wall_time_s",
+    )
+
     def differences(self):
         """Each compared arm minus its counterpart (the reference unless the study says),
         paired by seed, with its t interval, whether it excludes zero (``distinguishable``,
@@ -175,7 +210,7 @@ class StudyResult:
                     "ci95_low": d.low,
                     "ci95_high": d.high,
                     "distinguishable": d.distinguishable,
-                    "verdict": verdict(d, other),
+                    "verdict": self._why_unbuilt(arm, other) or verdict(d, other),
                 }
             )
         return pd.DataFrame(rows).set_index("arm")

@@ -21,7 +21,13 @@ from collections.abc import Sequence
 
 from convlab import train as _train  # called as _train.train, so tests can count trainings
 from convlab.data import dataset_info
-from convlab.experiments.design import Study, StudyError, resolve_spec
+from convlab.experiments.design import (
+    Study,
+    StudyError,
+    arm_config,
+    arm_spec,
+    unbuildable_arms,
+)
 from convlab.experiments.keys import run_inputs, run_key
 from convlab.experiments.profiles import Profile, get_profile
 from convlab.experiments.results import Run, StudyResult
@@ -118,14 +124,19 @@ def train_one(
 def plan(study: Study, profile: Profile, dataset: str, seeds: Sequence[int]) -> list[Run]:
     """Every (arm, seed) run of a study: its spec, config, inputs and key (nothing loaded).
 
+    Arms that cannot be built (:func:`~convlab.experiments.design.unbuildable_arms`) have
+    no runs; :class:`~convlab.experiments.results.StudyResult` reports them.
+
     Seeds outer, arms inner: a study stopped half-way has every arm at the first seeds,
     which is a comparable (if noisier) result.
     """
-    runs = []
+    runs, skip = [], unbuildable_arms(study, dataset)
     for seed in seeds:
         for label, arm in study.arms.items():
-            spec = resolve_spec(arm, dataset, study.base)
-            config = profile.train_config(**dict(arm.train))
+            if label in skip:  # reported by load_study, never silently dropped
+                continue
+            spec = arm_spec(study, label, dataset)
+            config = arm_config(study, label, profile, dataset)
             inputs = run_inputs(
                 spec, config, seed, dataset, data_slice(profile, arm.data), profile.name
             )
@@ -180,7 +191,8 @@ def load_study(
         status = "missing" if result is None else "stored"
         runs.append(dataclasses.replace(run, result=result, status=status))
     problems = tuple(store.problems[first_problem:])
-    return StudyResult(study, profile, dataset, tuple(runs), problems)
+    unbuildable = unbuildable_arms(study, dataset)
+    return StudyResult(study, profile, dataset, tuple(runs), problems, unbuildable)
 
 
 def run_study(
@@ -239,4 +251,4 @@ def run_study(
         dataclasses.replace(r, result=done[r.key], status="trained") if r.key in done else r
         for r in loaded.runs
     )
-    return StudyResult(study, profile, dataset, runs, loaded.problems)
+    return StudyResult(study, profile, dataset, runs, loaded.problems, loaded.unbuildable)

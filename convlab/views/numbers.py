@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["interval", "missing", "percent", "points"]
+__all__ = ["count", "interval", "missing", "percent", "points"]
 
 
 def missing(x) -> bool:
@@ -32,3 +32,8 @@ def interval(low, high, signed: bool = False) -> str:
         return "-"
     fmt = points if signed else percent
     return f"[{fmt(low)}, {fmt(high)}]"
+
+
+def count(x) -> str:
+    """A whole number with thousands separators: ``220234 -> "220,234"``."""
+    return "-" if missing(x) else f"{int(x):,}"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from convlab.views.numbers import interval, missing, percent, points
+from convlab.views.numbers import count, interval, missing, percent, points
 
 __all__ = [
     "conclusion",
     "differences_table",
+    "matched_table",
     "studies_summary",
     "study_intro",
     "study_table",
@@ -52,7 +53,7 @@ def study_table(result) -> pd.DataFrame:
         {
             "arm": arm,
             "model": r["model"],
-            "parameters": f"{int(r['params']):,}",
+            "parameters": count(r["params"]),
             "seeds": int(r["n_seeds"]),
             "accuracy %": percent(r["mean_accuracy"]),
             "95% CI": interval(r["ci95_low"], r["ci95_high"]),
@@ -74,6 +75,32 @@ def differences_table(result) -> pd.DataFrame:
         }
         for arm, d in result.differences().iterrows()
     ]
+    return pd.DataFrame(rows).set_index("comparison")
+
+
+def matched_table(naive, matched) -> pd.DataFrame:
+    """A study's comparisons beside its parameter-matched twin's: for each, both arms'
+    parameters and the paired difference with its interval (in points), naive and matched.
+    A matched arm that cannot be built says so in place of its numbers."""
+    rows = []
+    both = {"naive": naive, "matched": matched}
+    tables = {kind: r.table() for kind, r in both.items()}
+    # differences() has one row per comparison, in the study's order (an arm may recur).
+    diffs = {kind: [d for _, d in r.differences().iterrows()] for kind, r in both.items()}
+    for k, (arm, other) in enumerate(naive.study.pairs()):
+        row = {"comparison": f"{arm} - {other}"}
+        for kind, result in both.items():
+            t, d = tables[kind], diffs[kind][k]
+            row[f"parameters ({kind})"] = f"{count(t.loc[arm, 'params'])} vs " + count(
+                t.loc[other, "params"]
+            )
+            unbuilt = [a for a in (arm, other) if a in result.unbuildable]
+            if unbuilt:
+                row[f"difference ({kind})"] = f"{unbuilt[0]} {result.unbuildable[unbuilt[0]]}"
+            else:
+                ci = interval(d["ci95_low"], d["ci95_high"], signed=True)
+                row[f"difference ({kind})"] = f"{points(d['mean_difference'])} {ci}"
+        rows.append(row)
     return pd.DataFrame(rows).set_index("comparison")
 
 
@@ -122,6 +149,8 @@ def conclusion(result) -> str:
         first += f" is highest for {stated(best)} and lowest for {stated(worst)}."
     apart, alike = [], []
     for arm, d in result.differences().iterrows():
+        if arm in result.unbuildable or d["vs"] in result.unbuildable:
+            continue  # said below
         if d["distinguishable"]:
             apart.append(
                 f"{arm} vs {d['vs']} {points(d['mean_difference'])} points "
@@ -129,7 +158,9 @@ def conclusion(result) -> str:
             )
         else:
             alike.append(f"{arm} vs {d['vs']}")
-    if n < 2:
+    if not apart and not alike:
+        second = "No comparison could be made."
+    elif n < 2:
         second = "With one seed nothing can be told apart from seed-to-seed noise."
     elif not apart:
         second = (
@@ -139,6 +170,9 @@ def conclusion(result) -> str:
     else:
         second = f"Distinguishable at {_seeds(n)}: {'; '.join(apart)}"
         second += f"; not distinguishable: {', '.join(alike)}." if alike else "."
+    if result.unbuildable:
+        reasons = "; ".join(f"{a} {why.rstrip('.')}" for a, why in result.unbuildable.items())
+        second += f" Not trained, since they cannot be built: {reasons}."
     return f"{first} {second}"
 
 
@@ -169,8 +203,8 @@ def study_text(result) -> str:
                 str(int(r["n_seeds"])),
                 acc,
                 percent(r["std_accuracy"]),
-                f"{int(r['params']):,}",
-                f"{int(r['macs_per_image']):,}",
+                count(r["params"]),
+                count(r["macs_per_image"]),
                 _number(r["images_per_s"], ",.0f"),
                 _number(r["wall_time_s"], ".1f"),
                 _number(r["train_size"], ",.0f") if r["train_size"] is not None else "all",
