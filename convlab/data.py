@@ -449,6 +449,28 @@ def _load_npz(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndarray,
 
 _CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 
+# The only globals the official CIFAR-10 batches name: NumPy's array reconstruction (under
+# NumPy 1's and NumPy 2's module names). A pickle may call any global it names, so a batch
+# that names anything else (a crafted archive vouched for by a custom DatasetInfo) is
+# refused before it runs, as Keras' own reader refuses it.
+_CIFAR_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+}
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR-10 batch, refusing every global but :data:`_CIFAR_GLOBALS`."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _CIFAR_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"the batch asks for {module}.{name}, which a CIFAR-10 batch never needs"
+            )
+        return super().find_class(module, name)
+
 
 def _load_cifar10(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndarray, ...]:
     (fname,) = info.files
@@ -467,7 +489,7 @@ def _load_cifar10(info: DatasetInfo, paths: Mapping[str, Path]) -> tuple[np.ndar
                     f"complete CIFAR-10 python archive. {_fix_hint(info)}"
                 )
             batches = {
-                b: pickle.load(tar.extractfile(m), encoding="bytes")
+                b: _CifarUnpickler(tar.extractfile(m), encoding="bytes").load()
                 for b, m in zip(_CIFAR_BATCHES, members, strict=True)
             }
     # Only a verified file gets this far, so these come from a custom DatasetInfo whose

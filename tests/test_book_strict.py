@@ -119,3 +119,33 @@ def test_a_warning_fails_the_build(tmp_path, cell, prose, message):
     code, log = build(make_book(tmp_path, cell=cell, prose=prose))
     assert code != 0
     assert message in log
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CONVLAB_DATA_DIR": "PARTIAL"}, "holds only part of the dataset"),
+        ({"CONVLAB_DATASET": "imagenet"}, "Unknown dataset 'imagenet'"),
+        ({"CONVLAB_PROFILE": "huge"}, "Unknown profile 'huge'"),
+    ],
+    ids=["dataset-missing-files", "unknown-dataset", "unknown-profile"],
+)
+def test_a_build_that_cannot_work_fails_fast_with_one_message(tmp_path, env, message):
+    import os
+    import subprocess
+    import sys
+
+    root = make_book(tmp_path / "book")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "train-images-idx3-ubyte.gz").write_bytes(b"not all of it")
+    env = {k: str(partial) if v == "PARTIAL" else v for k, v in env.items()}
+    cmd = [sys.executable, "-m", "convlab", "book", "build", "--root", str(root), "--quiet"]
+    proc = subprocess.run(
+        cmd, cwd=root, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert message in out and out.count("convlab: error:") == 1
+    assert "Traceback" not in out and "Running Sphinx" not in out
+    assert not (root / "_build" / "html").exists()

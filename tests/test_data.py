@@ -668,3 +668,37 @@ def test_help_lists_the_datasets(capsys):
         main(["data", "verify", "--help"])
     assert e.value.code == 0
     assert "one of fashion-mnist, mnist, cifar10" in capsys.readouterr().out
+
+
+class _Gadget:
+    """Unpickling this calls ``open(path, "w")``: a file appears if the reader runs it."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_crafted_cifar_batch_runs_no_code(tmp_path):
+    target = tmp_path / "pwned"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in CIFAR_BATCHES:
+            out = io.BytesIO()
+            obj = {b"data": _Gadget(target), b"labels": [0]} if name == "test_batch" else {}
+            pickle.dump(obj, out, protocol=4)  # bytes as bytes: open is the first global
+            member = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            member.size = len(out.getvalue())
+            tar.addfile(member, io.BytesIO(out.getvalue()))
+    raw = buf.getvalue()
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(raw)
+    # The hash vouches for this archive, as a test or a custom DatasetInfo can make it do.
+    with pytest.raises(
+        DataError, match=r"asks for (io|builtins)\.open, which a CIFAR-10 batch never needs"
+    ):
+        load_dataset(cifar_info(raw), data_dir=tmp_path, download=False)
+    assert not target.exists()
+    # The check itself: plain pickle would have run it.
+    pickle.loads(pickle.dumps(_Gadget(tmp_path / "proof"))).close()
+    assert (tmp_path / "proof").exists()

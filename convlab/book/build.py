@@ -156,9 +156,23 @@ def _check(settings: BuildSettings) -> None:
                 f"{settings.root / name} not found: run `convlab book build` in the "
                 "repository root or pass --root."
             )
+    import importlib.util
+
+    from convlab.data import load
     from convlab.experiments import get_profile
 
     get_profile(settings.profile)  # raises a ConvlabError that names the valid profiles
+    missing = [
+        m for m in ("jupyter_book", "myst_nb", "ipykernel") if not importlib.util.find_spec(m)
+    ]
+    if missing:
+        raise BookBuildError(
+            f"The book's tools are not installed ({', '.join(missing)}): "
+            "pip install -e '.[book]' (or run `make book`, which installs them)."
+        )
+    # Every chapter loads the dataset: find and verify it once here, so that a missing or
+    # corrupt copy is one message before Sphinx starts, not a traceback in every chapter.
+    load(settings.dataset)
 
 
 def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
