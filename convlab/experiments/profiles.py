@@ -110,13 +110,13 @@ PROFILES: dict[str, Profile] = {
             tabular_epochs=3,
             tabular_patience=1,
         ),
-        # Budget, measured on the 2-core development machine (TensorFlow CPU, no XLA, mixed
-        # bfloat16 on its AMX units): the 37 arms of the shipped studies are 25 distinct
-        # configurations (the reference CNN is one arm of many studies and trains once),
-        # 75 runs at 3 seeds, 292 s of training in all; the capacity study's deeper CNNs
-        # take 8-9 s a run, most CNN arms 2-4 s, the MLP 1-2 s. The whole book, cold (empty
-        # store and cache), built in 7.8 minutes, warm in 8 s (`python -m benchmarks.run
-        # --only book`).
+        # Budget, measured on a 2-vCPU AMD EPYC without bfloat16 units (float32, TensorFlow
+        # CPU, no XLA; 2026-12-04): the 65 arms of the shipped studies (naive and
+        # parameter-matched) are 40 distinct configurations (the reference CNN is one arm of
+        # many studies and trains once), 120 runs at 3 seeds; the whole book, cold (empty
+        # store and cache), built in 17 min 25 s (`time make book`), within the 30-minute
+        # budget. On an Intel Xeon with AMX (mixed bfloat16) the 75-run catalogue of 12-04
+        # built in 7.8 minutes.
         Profile(
             name="quick",
             description="a 2-core laptop: 6,000 training images, 3 epochs, 3 seeds; "
