@@ -40,13 +40,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlab.experiments.stats import t_cdf, t_quantile
+from convlab.experiments.stats import Bounds, t_cdf, t_quantile
 
 __all__ = ["Estimate", "crossed_interval", "holm"]
 
 
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(Bounds):
     """A mean over seeds and test images with its standard error and t interval."""
 
     mean: float
@@ -61,14 +61,6 @@ class Estimate:
         if not (self.se >= 0 and self.df > 0):
             return math.nan
         return t_quantile(0.5 + self.confidence / 2, self.df) * self.se
-
-    @property
-    def low(self) -> float:
-        return self.mean - self.half_width
-
-    @property
-    def high(self) -> float:
-        return self.mean + self.half_width
 
     @property
     def p_value(self) -> float:

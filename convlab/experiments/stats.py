@@ -84,18 +84,11 @@ def t_quantile(p: float, df: float) -> float:
     return 0.5 * (lo + hi)
 
 
-@dataclass(frozen=True)
-class Interval:
-    """A mean over seeds with its sample standard deviation and t confidence interval.
+class Bounds:
+    """``low``, ``high`` and ``covers_zero`` of anything with ``mean`` and ``half_width``."""
 
-    With one value, ``std`` and the interval are NaN: one seed says nothing about noise.
-    """
-
-    n: int
     mean: float
-    std: float  # sample standard deviation (n - 1 in the denominator)
-    half_width: float  # t_{(1+confidence)/2, n-1} * std / sqrt(n)
-    confidence: float = 0.95
+    half_width: float
 
     @property
     def low(self) -> float:
@@ -108,6 +101,20 @@ class Interval:
     @property
     def covers_zero(self) -> bool:
         return not (self.low > 0 or self.high < 0)
+
+
+@dataclass(frozen=True)
+class Interval(Bounds):
+    """A mean over seeds with its sample standard deviation and t confidence interval.
+
+    With one value, ``std`` and the interval are NaN: one seed says nothing about noise.
+    """
+
+    n: int
+    mean: float
+    std: float  # sample standard deviation (n - 1 in the denominator)
+    half_width: float  # t_{(1+confidence)/2, n-1} * std / sqrt(n)
+    confidence: float = 0.95
 
     @property
     def distinguishable(self) -> bool:
