@@ -122,3 +122,10 @@ def test_the_build_report_names_profile_and_times_every_chapter(site):
     assert "profile smoke" in text and "dataset fashion-mnist" in text
     for page in NOTEBOOKS & set(toc_pages()):
         assert re.search(rf"{re.escape(page)} [\d-]+ [\d:]+ (cache|force) [\d.]+ ✅", text), page
+
+
+def test_the_copyright_year_is_the_build_year(site):
+    import time
+
+    page = (site / "book" / "cnn.html").read_text(encoding="utf8")
+    assert f"© Copyright {time.strftime('%Y')}." in page

@@ -203,6 +203,7 @@ def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
     overrides: dict = {
         "external_toc_path": (root / "_toc.yml").as_posix(),
         "nitpicky": True,
+        "copyright": time.strftime("%Y"),  # the build's year, not the year the config was written
         "latex_individualpages": False,
         "nb_execution_cache_path": str(cache_dir),
     }
