@@ -25,15 +25,17 @@ def test_export_lists_finished_runs_and_what_is_missing(tmp_path):
     fill(store, "mlp-vs-cnn")
     fill(store, "padding", seeds=(0,))  # reuses the reference CNN and adds 'valid'
     data = export_reference(store, [get_study("mlp-vs-cnn"), get_study("padding")])
-    runs = data["studies"]["mlp-vs-cnn"]
-    assert set(runs) == {"MLP", "CNN"} and set(runs["CNN"]) == {"0", "1", "2"}
-    assert runs["CNN"]["0"]["test_accuracy"] == 0.9
-    assert decode_classes(runs["CNN"]["1"]["test_predictions"]) == (1, 2, 3)
-    assert runs["CNN"]["0"]["precision"] == "float32" and runs["CNN"]["0"]["created"]
+    keys = data["studies"]["mlp-vs-cnn"]
+    assert set(keys) == {"MLP", "CNN"} and set(keys["CNN"]) == {"0", "1", "2"}
+    run = data["runs"][keys["CNN"]["0"]]
+    assert run["test_accuracy"] == 0.9
+    assert decode_classes(data["runs"][keys["CNN"]["1"]]["test_predictions"]) == (1, 2, 3)
+    assert run["precision"] == "float32" and run["created"] and "revision" in run
     assert "mlp-vs-cnn" not in data["missing"]
     assert data["missing"]["padding"] == [["valid", 1], ["valid", 2]]
     assert data["profile"]["epochs"] == REF.epochs and data["machine"]
-    assert data["studies"]["padding"]["same"]["2"] == runs["CNN"]["2"]  # one shared run
+    assert data["studies"]["padding"]["same"]["2"] == keys["CNN"]["2"]  # one shared run
+    assert len(data["runs"]) == 6 + 1  # MLP and CNN at 3 seeds, 'valid' at one
 
 
 def test_the_command_writes_the_file_and_load_reads_it(tmp_path, capsys):
@@ -44,7 +46,8 @@ def test_the_command_writes_the_file_and_load_reads_it(tmp_path, capsys):
         == 0
     )
     assert "wrote" in capsys.readouterr().out
-    assert load_reference(out)["studies"]["mlp-vs-cnn"]["MLP"]["2"]["test_accuracy"] == 0.88
+    ref = load_reference(out)
+    assert ref["runs"][ref["studies"]["mlp-vs-cnn"]["MLP"]["2"]]["test_accuracy"] == 0.88
     assert json.loads(out.read_text())["dataset"] == "fashion-mnist"
-    assert load_reference(tmp_path / "none.json") == {"studies": {}, "missing": {}}
+    assert load_reference(tmp_path / "none.json") == {"runs": {}, "studies": {}, "missing": {}}
     assert main(["study", "export-reference", "--results", str(tmp_path / "nope")]) != 0

@@ -131,7 +131,9 @@ def export_reference(args: argparse.Namespace) -> int:
     data = export(args.results, dataset=args.dataset)
     out = Path(args.out) if args.out else REFERENCE_FILE
     out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    runs = sum(len(seeds) for arms in data["studies"].values() for seeds in arms.values())
     missing = sum(len(m) for m in data["missing"].values())
-    print(f"wrote {out}: {runs} runs of {len(data['studies'])} studies; {missing} runs missing.")
+    print(
+        f"wrote {out}: {len(data['runs'])} distinct runs for {len(data['studies'])} studies; "
+        f"{missing} (arm, seed) pairs missing."
+    )
     return 0

@@ -9,7 +9,7 @@ instead of retraining (:func:`load_reference`).
 
 Example:
     >>> data = export_reference("/path/to/store")  # doctest: +SKIP
-    >>> data["studies"]["mlp-vs-cnn"]["CNN"]["0"]["test_accuracy"]  # doctest: +SKIP
+    >>> data["runs"][data["studies"]["mlp-vs-cnn"]["CNN"]["0"]]["test_accuracy"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -53,10 +53,11 @@ def export_reference(
     """Every finished run of ``studies`` (default: all shipped ones) in ``store``.
 
     Returns:
-        ``{"profile", "dataset", "exported", "revision", "machine", "studies": {study:
-        {arm: {seed: {...}}}}, "missing": {study: [[arm, seed], ...]}}``; each run holds
-        its test accuracy, parameters, key, creation time, versions, arithmetic and its
-        test predictions (one character per image).
+        ``{"profile", "dataset", "exported", "exported_by_revision", "machine", "runs": {key: {...}},
+        "studies": {study: {arm: {seed: key}}}, "missing": {study: [[arm, seed], ...]}}``;
+        each run (once, however many studies share it) holds its test accuracy,
+        parameters, creation time, versions, arithmetic and test predictions (one
+        character per image).
     """
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     records = {r["key"]: r for r in store.records(profile.name, dataset) if "key" in r}
@@ -71,8 +72,9 @@ def export_reference(
         },
         "dataset": dataset,
         "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "revision": git_revision(),
+        "exported_by_revision": git_revision(),  # each run names the revision that trained it
         "machine": cpu_model(),
+        "runs": {},
         "studies": {},
         "missing": {},
     }
@@ -83,11 +85,12 @@ def export_reference(
             if run.result is None:
                 continue
             r, record = run.result, records.get(run.key, {})
-            arms.setdefault(run.arm, {})[str(run.seed)] = {
+            arms.setdefault(run.arm, {})[str(run.seed)] = run.key
+            out["runs"][run.key] = {
                 "test_accuracy": r.test_accuracy,
                 "params": r.params,
-                "key": run.key,
                 "created": record.get("provenance", {}).get("created"),
+                "revision": record.get("provenance", {}).get("git_revision"),
                 "versions": r.versions,
                 "precision": r.config.precision,
                 "wall_time_s": round(r.wall_time_s, 1),
@@ -104,5 +107,5 @@ def load_reference(path: str | Path = REFERENCE_FILE) -> dict:
     """The committed reference results (an empty set of studies if there is no file)."""
     path = Path(path)
     if not path.exists():
-        return {"studies": {}, "missing": {}}
+        return {"runs": {}, "studies": {}, "missing": {}}
     return json.loads(path.read_text(encoding="utf-8"))
