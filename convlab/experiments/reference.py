@@ -53,8 +53,9 @@ def export_reference(
     """Every finished run of ``studies`` (default: all shipped ones) in ``store``.
 
     Returns:
-        ``{"profile", "dataset", "exported", "exported_by_revision", "machine", "runs": {key: {...}},
-        "studies": {study: {arm: {seed: key}}}, "missing": {study: [[arm, seed], ...]}}``;
+        ``{"profile", "dataset", "exported", "exported_by_revision", "machine",
+        "runs": {key: {...}}, "studies": {study: {arm: {seed: key}}},
+        "missing": {study: [[arm, seed], ...]}}``;
         each run (once, however many studies share it) holds its test accuracy,
         parameters, creation time, versions, arithmetic and test predictions (one
         character per image).
