@@ -1,8 +1,8 @@
-"""What this machine computes with: a GPU the Keras backend sees, and the CPU's flags."""
+"""What this machine computes with: a GPU the Keras backend sees, the CPU's model and flags."""
 
 from __future__ import annotations
 
-__all__ = ["cpu_flags", "gpu_available"]
+__all__ = ["cpu_flags", "cpu_model", "gpu_available"]
 
 
 def gpu_available() -> bool:
@@ -23,6 +23,20 @@ def gpu_available() -> bool:
 
         return torch.cuda.is_available()
     return False
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` says."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def cpu_flags() -> str:

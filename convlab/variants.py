@@ -22,7 +22,14 @@ import numpy as np
 
 from convlab.errors import ConvlabError
 
-__all__ = ["DataVariant", "data_slice", "load_splits", "permute_pixels", "pixel_permutation"]
+__all__ = [
+    "DataVariant",
+    "data_slice",
+    "load_splits",
+    "permute_pixels",
+    "pixel_permutation",
+    "test_labels",
+]
 
 
 class VariantError(ConvlabError, ValueError):
@@ -119,3 +126,18 @@ def load_splits(dataset: str, slice_: dict):
     """Model-ready :class:`~convlab.preprocess.Splits` for a :func:`data_slice` (cached), or
     for the synthetic table's :func:`convlab.tabular.table_slice`."""
     return _splits(dataset, json.dumps(slice_, sort_keys=True))
+
+
+def test_labels(dataset: str, slice_: dict) -> np.ndarray:
+    """The test labels of a :func:`data_slice`, in test order, without preparing any image
+    (what a run's ``test_predictions`` are scored against)."""
+    from convlab.preprocess import stratified_indices
+    from convlab.tabular import TABLE
+
+    if dataset == TABLE:
+        return load_splits(dataset, slice_).y_test
+    y = _dataset(dataset).y_test
+    if slice_["test_size"] is None:
+        return y
+    (idx,) = stratified_indices(y, (int(slice_["test_size"]),), slice_["split_seed"])
+    return y[idx]

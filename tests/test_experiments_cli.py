@@ -57,7 +57,7 @@ def test_show_then_run_then_show(capsys, tmp_path, trainings):
     for header in ("arm", "accuracy", "params", "MACs/img", "img/s", "verdict"):
         assert header in out
     assert "220,234" in out and "4,039,808" in out  # the reference CNN's counts
-    assert "5x5 - 3x3" in out and "Mean test accuracy over 3 seeds" in out
+    assert "5x5 - 3x3" in out and "mean test accuracy over 3 seeds" in out.lower()
 
     assert main(["study", "show", "kernel-size", "--seeds", "3", *common]) == 0
     out = capsys.readouterr().out

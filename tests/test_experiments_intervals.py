@@ -93,7 +93,18 @@ def test_by_hand_on_a_tiny_matrix():
     resid = x - x.mean(1, keepdims=True) - image_means + grand
     ms_res = np.sum(resid**2) / 3
     assert est.mean == grand and (est.seeds, est.images) == (2, 4)
+    # the images' mean square exceeds the residual one here, so nothing is truncated
+    assert ms_image > ms_res
     assert est.se == pytest.approx(math.sqrt((ms_seed + ms_image - ms_res) / (s * n)))
+    # the same images' results, now alike in every image: their component is truncated
+    flat = np.array([[1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0]])
+    # the seeds' accuracies agree exactly: no spread to measure, nothing distinguishable
+    same = crossed_interval(flat - 0.5)
+    assert same.se == 0 and same.mean == 0.25 and not same.distinguishable
+    assert math.isnan(same.p_value)
+    rows = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]])
+    seeds_only = mean_interval(rows.mean(axis=1))
+    assert crossed_interval(rows).se == pytest.approx(seeds_only.std / math.sqrt(2))
     assert est.low < grand < est.high
 
 
@@ -131,3 +142,19 @@ def test_holm_keeps_the_familywise_error_rate_under_5_percent():
     # ... while uncorrected tests call something "distinguishable" in most families.
     raw = sum(min(rng.random(25)) < 0.05 for _ in range(families))
     assert raw / families > 0.6
+
+
+def test_a_small_image_effect_never_narrows_the_interval_below_the_seeds_spread():
+    # Two seeds of a paired difference on 500 images, as a smoke study has them: both arms
+    # miss mostly the same images, the images' mean square can fall below the residual
+    # one and the unbiased sum of mean squares below the seed means' spread (once, here,
+    # below zero: a zero-width interval). The truncated image component keeps every
+    # interval at least as wide as the seeds' own t interval, and the coverage at 95 %.
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(1000):
+        x, truth = simulate(rng, 2, 500, 0.45, 0.002, 0.2, delta=0.0)
+        est, seeds_only = crossed_interval(x), mean_interval(x.mean(axis=1))
+        assert est.se >= seeds_only.std / math.sqrt(2) - 1e-12
+        hits += est.low <= truth <= est.high
+    assert hits / 1000 >= 0.93

@@ -5,9 +5,18 @@ import json
 import conftest
 
 from convlab.cli import main
-from convlab.experiments import PROFILES, ResultsStore, get_study, plan
-from convlab.experiments.reference import export_reference, load_reference
+from convlab.experiments import PROFILES, STUDIES, ResultsStore, get_study, load_study, plan
+from convlab.experiments.reference import (
+    REFERENCE_FILE,
+    export_reference,
+    load_reference,
+    outcome,
+    reference_study,
+    regime_comparison,
+)
 from convlab.train import decode_classes
+from convlab.variants import data_slice
+from convlab.variants import test_labels as labels_of
 
 REF = PROFILES["reference"]
 
@@ -33,7 +42,7 @@ def test_export_lists_finished_runs_and_what_is_missing(tmp_path):
     assert run["precision"] == "float32" and run["created"] and "revision" in run
     assert "mlp-vs-cnn" not in data["missing"]
     assert data["missing"]["padding"] == [["valid", 1], ["valid", 2]]
-    assert data["profile"]["epochs"] == REF.epochs and data["machine"]
+    assert data["profile"]["epochs"] == REF.epochs and data["machines"] == [run["machine"]]
     assert data["studies"]["padding"]["same"]["2"] == keys["CNN"]["2"]  # one shared run
     assert len(data["runs"]) == 6 + 1  # MLP and CNN at 3 seeds, 'valid' at one
 
@@ -51,3 +60,96 @@ def test_the_command_writes_the_file_and_load_reads_it(tmp_path, capsys):
     assert json.loads(out.read_text())["dataset"] == "fashion-mnist"
     assert load_reference(tmp_path / "none.json") == {"runs": {}, "studies": {}, "missing": {}}
     assert main(["study", "export-reference", "--results", str(tmp_path / "nope")]) != 0
+
+
+def test_an_export_keeps_the_previous_files_current_runs_and_drops_stale_ones(tmp_path):
+    first = ResultsStore(tmp_path / "first")
+    fill(first, "mlp-vs-cnn")
+    earlier = export_reference(first, [get_study("mlp-vs-cnn")])
+    # a file from before runs named their machine, holding one run no study asks for
+    earlier["runs"]["0" * 64] = {"test_accuracy": 0.5}
+    earlier["machine"] = "Old CPU"
+    del earlier["machines"]
+    for run in earlier["runs"].values():
+        run.pop("machine", None)
+    later = ResultsStore(tmp_path / "later")  # a new session: the first store is gone
+    fill(later, "padding", seeds=(0,))
+    data = export_reference(
+        later, [get_study("mlp-vs-cnn"), get_study("padding")], previous=earlier
+    )
+    assert "0" * 64 not in data["runs"]
+    mlp = data["runs"][data["studies"]["mlp-vs-cnn"]["MLP"]["1"]]
+    assert mlp["test_accuracy"] == 0.88 and mlp["machine"] == "Old CPU"
+    assert "mlp-vs-cnn" not in data["missing"]
+    assert data["missing"]["padding"] == [["valid", 1], ["valid", 2]]
+    assert "Old CPU" in data["machines"] and len(data["machines"]) == 2
+    fresh = export_reference(later, [get_study("mlp-vs-cnn")])
+    # without the earlier file only padding's seed-0 reference CNN is there
+    missing = {tuple(m) for m in fresh["missing"]["mlp-vs-cnn"]}
+    assert missing == {("MLP", 0), ("MLP", 1), ("MLP", 2), ("CNN", 1), ("CNN", 2)}
+
+
+def _with_predictions(store, accuracy_of):
+    """mlp-vs-cnn in the reference profile, each run right on a known share of the test set."""
+    labels = labels_of("fashion-mnist", data_slice(REF, None))
+    for run in plan(get_study("mlp-vs-cnn"), REF, "fashion-mnist", (0, 1, 2)):
+        n_right = round(accuracy_of(run.arm, run.seed) * len(labels))
+        preds = labels.copy()
+        preds[n_right:] = (preds[n_right:] + 1) % 10  # the first n_right images right
+        acc = n_right / len(labels)
+        fake = conftest.fake_result(run.spec, run.config, run.seed, acc, test_predictions=preds)
+        store.save(run.inputs, fake)
+    return labels
+
+
+def test_reference_study_reads_the_file_into_a_study_with_intervals(tmp_path):
+    store = ResultsStore(tmp_path)
+    _with_predictions(store, lambda arm, seed: {"MLP": 0.88, "CNN": 0.91}[arm] + seed / 1000)
+    data = export_reference(store, [get_study("mlp-vs-cnn")])
+    result = reference_study(get_study("mlp-vs-cnn"), data)
+    assert not result.missing and result.profile.name == "reference"
+    assert result.accuracies("CNN") == {0: 0.91, 1: 0.911, 2: 0.912}
+    diff = result.differences().loc["CNN"]  # CNN - MLP
+    assert diff["interval_over"] == "seeds and test images"
+    assert abs(diff["mean_difference"] - 0.03) < 1e-12
+    assert diff["ci95_low"] > 0 and outcome(diff) == "better"
+    # a file measured on another dataset says nothing about this one
+    other = reference_study(get_study("mlp-vs-cnn"), {**data, "dataset": "cifar10"})
+    assert len(other.missing) == 6
+    assert outcome(other.differences().loc["CNN"]) == "unmeasured"
+
+
+def test_regime_comparison_says_where_two_regimes_agree(tmp_path):
+    quick, ref = ResultsStore(tmp_path / "q"), ResultsStore(tmp_path / "r")
+    study = get_study("mlp-vs-cnn")
+    for run in plan(study, PROFILES["smoke"], "fashion-mnist", (0, 1, 2)):
+        acc = {"MLP": 0.80, "CNN": 0.70}[run.arm] + run.seed / 100
+        quick.save(run.inputs, conftest.fake_result(run.spec, run.config, run.seed, acc))
+    _with_predictions(ref, lambda arm, seed: {"MLP": 0.88, "CNN": 0.91}[arm])
+    ours = load_study(study, "smoke", quick, "fashion-mnist")
+    theirs = reference_study(study, export_reference(ref, [study]))
+    row = regime_comparison(ours, theirs).iloc[0]
+    assert (row["arm"], row["vs"]) == ("CNN", "MLP")
+    assert row["outcome"] == "worse" and row["reference_outcome"] == "better"
+    assert row["agree"] == False  # noqa: E712 (a NumPy bool)
+    empty = reference_study(study, {"runs": {}, "studies": {}})
+    assert regime_comparison(ours, empty).iloc[0]["agree"] is None
+
+
+def test_the_committed_file_accounts_for_every_comparison_the_book_makes():
+    """Each run of every shipped study in the reference profile is in the committed file
+    (under its current key) or listed there as missing: a study whose keys changed (a new
+    arm, a new results version) must be re-exported with ``convlab study
+    export-reference``, not read silently as unmeasured."""
+    data = load_reference(REFERENCE_FILE)
+    assert data["runs"], "no reference results committed"
+    for name, study in STUDIES.items():
+        held = data["studies"].get(name, {})
+        missing = {(a, s) for a, s in data["missing"].get(name, [])}
+        for run in plan(study, REF, "fashion-mnist", REF.seed_list(study.seeds)):
+            key = held.get(run.arm, {}).get(str(run.seed))
+            if key is None:
+                assert (run.arm, run.seed) in missing, f"{name}: {run.arm} seed {run.seed}"
+            else:
+                assert key == run.key, f"{name}: {run.arm} seed {run.seed} has a stale key"
+                assert data["runs"][key]["test_predictions"], "runs keep their predictions"

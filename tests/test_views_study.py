@@ -3,6 +3,7 @@ the numbers they are made of."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import conftest
@@ -17,9 +18,11 @@ from convlab.experiments import (
 )
 from convlab.train import TrainResult
 from convlab.views.study import (
+    agreement_counts,
     conclusion,
     differences_table,
     matched_table,
+    regime_table,
     studies_summary,
     study_intro,
     study_table,
@@ -119,7 +122,9 @@ def test_conclusion_by_hand(tmp_path):
 def test_nothing_distinguishable_is_said_in_words(tmp_path):
     accs = {"3x3": [0.80, 0.82, 0.84], "5x5": [0.81, 0.82, 0.83], "7x7": [0.79, 0.84, 0.82]}
     result = stored(tmp_path, "kernel-size", lambda i, s: list(accs.values())[i][s])
-    assert "no difference is distinguishable from seed-to-seed noise" in conclusion(result)
+    text = conclusion(result)  # fake runs keep no test predictions: intervals over seeds
+    assert "no difference is distinguishable from the noise of seeds (every 95%" in text
+    assert text.startswith("In this build's regime (300 training images, 1 epoch, 3 seeds): ")
 
 
 def test_one_seed_and_no_results_are_said_in_words(tmp_path):
@@ -162,3 +167,44 @@ def test_conclusion_names_arms_that_cannot_be_built(tmp_path):
     assert "No comparison could be made." in text
     assert "Not trained, since they cannot be built: deeper cannot be built: no head" in text
     assert "not distinguishable" not in text
+
+
+def _reference_of(tmp_path, name, accuracy):
+    """A study in the reference regime as the reference file would hold it (fake runs)."""
+    from convlab.experiments.reference import export_reference, reference_study
+
+    study, store = get_study(name), ResultsStore(tmp_path)
+    index = {label: i for i, label in enumerate(study.arms)}
+    for run in plan(study, PROFILES["reference"], "fashion-mnist", (0, 1, 2)):
+        store.save(
+            run.inputs, fake(run.spec, run.config, run.seed, accuracy(index[run.arm], run.seed))
+        )
+    return reference_study(study, export_reference(store, [study]))
+
+
+def test_regime_table_and_conclusion_say_where_the_reference_regime_differs(tmp_path):
+    # quick: 5x5 better than 3x3; reference: 5x5 worse; 7x7 alike in both
+    quick = stored(
+        tmp_path / "q", "kernel-size", lambda i, s: (0.80, 0.85, 0.80)[i] + (0, 0.01, -0.01)[s]
+    )
+    ref = _reference_of(
+        tmp_path / "r",
+        "kernel-size",
+        lambda i, s: (0.90, 0.88, 0.90)[i] + (0, 0.002, -0.002)[s] + (i == 2) * (0, 1e-3, -1e-3)[s],
+    )
+    table = regime_table([(quick, ref)])
+    assert list(table["comparison"]) == ["5x5 - 3x3", "7x7 - 3x3"]
+    assert list(table["agree"]) == ["NO", "yes"]
+    assert agreement_counts(table) == {"n_measured": 2, "n_agree": 1}
+    assert table.iloc[0]["this build"].endswith("better")
+    assert "worse (3 seeds)" in table.iloc[0]["reference regime"]
+    text = conclusion(quick, ref)
+    assert "In the reference regime (54,000 training images, 15 epochs, 3 seeds)" in text
+    assert "5x5 vs 3x3 is -2.00 points" in text and "(here: better)" in text
+    none = _reference_of(tmp_path / "none", "padding", lambda i, s: 0.9)
+    none = dataclasses.replace(
+        none, runs=tuple(dataclasses.replace(r, result=None) for r in none.runs)
+    )
+    padding = stored(tmp_path / "p", "padding", lambda i, s: 0.8 + s / 100)
+    assert set(regime_table([(padding, none)])["reference regime"]) == {"not yet measured"}
+    assert "Not yet measured in the reference regime: valid vs same." in conclusion(padding, none)

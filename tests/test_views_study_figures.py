@@ -14,6 +14,7 @@ from convlab.experiments import PROFILES, ResultsStore, get_study, load_study, p
 from convlab.views.study_figures import (  # noqa: E402
     accuracy_plot,
     accuracy_vs_params,
+    forest_plot,
     study_curves,
 )
 
@@ -130,3 +131,25 @@ def test_study_curves_plot_the_mean_over_seeds(tmp_path):
     for line, arm in zip(means, result.study.arms, strict=True):
         expected = curves[curves["arm"] == arm].groupby("epoch")["val_accuracy"].mean() * 100
         assert list(line.get_ydata()) == pytest.approx(list(expected))
+
+
+def test_forest_plot_draws_each_paired_difference_and_the_references_below_it(tmp_path):
+    result = stored_result(tmp_path / "a", "kernel-size")
+    reference = stored_result(tmp_path / "b", "kernel-size", seeds=(0, 1))
+    ax = forest_plot([("k", result, reference)]).axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["k: 5x5 - 3x3", "", "k: 7x7 - 3x3", ""]
+    bars = [line for line in ax.lines if len(line.get_xdata()) == 2]  # interval lines
+    d, ref = result.differences(), reference.differences()
+    expected = [
+        (100 * d.iloc[0]["ci95_low"], 100 * d.iloc[0]["ci95_high"]),
+        (100 * ref.iloc[0]["ci95_low"], 100 * ref.iloc[0]["ci95_high"]),
+        (100 * d.iloc[1]["ci95_low"], 100 * d.iloc[1]["ci95_high"]),
+        (100 * ref.iloc[1]["ci95_low"], 100 * ref.iloc[1]["ci95_high"]),
+    ]
+    drawn = [x for b in bars if b.get_linestyle() == "-" for x in b.get_xdata()]
+    assert drawn == pytest.approx([x for pair in expected for x in pair])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["this build", "reference regime"]
+    main = forest_plot([("k", result, None)], main_only=True).axes[0]
+    assert [t.get_text() for t in main.get_yticklabels()] == ["k: 5x5 - 3x3"]
+    assert main.get_legend() is None

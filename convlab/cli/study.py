@@ -25,13 +25,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the reference regime's finished runs to the reference-results file",
         description="Write every finished run of the shipped studies in the reference "
         "profile (train them first with `convlab study run NAME --profile reference`) to "
-        "the JSON file the experiments chapter compares its conclusions with.",
+        "the JSON file the experiments chapter compares its conclusions with. Runs that "
+        "the file already holds and the store lacks are kept (if their keys are still "
+        "current), so the regime can be measured over sessions whose stores are lost.",
     )
     e.add_argument("--results", required=True, metavar="DIR", help="the results store")
     e.add_argument(
         "--out", default=None, help="default: convlab/experiments/reference_results.json"
     )
     e.add_argument("--dataset", default="fashion-mnist")
+    e.add_argument(
+        "--fresh", action="store_true", help="keep only the store's runs, not the file's"
+    )
     e.set_defaults(handler=export_reference)
 
     actions.add_parser("list", help="the shipped studies").set_defaults(handler=list_studies)
@@ -123,17 +128,20 @@ def export_reference(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from convlab.experiments.reference import REFERENCE_FILE
+    from convlab.experiments.reference import REFERENCE_FILE, load_reference
     from convlab.experiments.reference import export_reference as export
 
     if not Path(args.results).is_dir():
         raise UserError(f"No results store at {args.results}.")
-    data = export(args.results, dataset=args.dataset)
     out = Path(args.out) if args.out else REFERENCE_FILE
+    previous = None if args.fresh else load_reference(out)
+    data = export(args.results, dataset=args.dataset, previous=previous)
     out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     missing = sum(len(m) for m in data["missing"].values())
+    kept = len(set(data["runs"]) & set((previous or {}).get("runs", {})))
     print(
-        f"wrote {out}: {len(data['runs'])} distinct runs for {len(data['studies'])} studies; "
-        f"{missing} (arm, seed) pairs missing."
+        f"wrote {out}: {len(data['runs'])} distinct runs for {len(data['studies'])} studies "
+        f"({kept} of them were in the file it replaces); {missing} (arm, seed) pairs "
+        "missing."
     )
     return 0

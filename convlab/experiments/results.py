@@ -1,9 +1,16 @@
 """The results of a study: its runs, and their summaries over seeds as numbers.
 
 A :class:`StudyResult` holds every (arm, seed) :class:`Run` of a study with its result if
-there is one, and summarises them: per-arm means with 95% t intervals over seeds
+there is one, and summarises them: per-arm means with 95% intervals
 (:meth:`~StudyResult.table`), paired differences (:meth:`~StudyResult.differences`), tidy
 per-run rows and learning curves. Words and pictures of it are :mod:`convlab.views`'.
+
+The intervals cover the seed *and* the test set: with the test labels and each run's
+per-image predictions, an arm is an ``(seeds, images)`` matrix of right (1) and wrong (0),
+and :func:`~convlab.experiments.intervals.crossed_interval` gives an interval over both
+(for a paired difference, over the difference of the two arms' matrices, same seeds and
+same images). Runs without predictions (records from before results version 3) get the
+interval over seeds alone; the ``interval_over`` column says which.
 """
 
 from __future__ import annotations
@@ -11,9 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from convlab.data import dataset_info
 from convlab.experiments.design import Study
+from convlab.experiments.intervals import Estimate, crossed_interval
 from convlab.experiments.profiles import Profile
 from convlab.experiments.stats import Interval, mean_interval, paired_difference, verdict
 from convlab.models import ModelSpec, count_params, describe, macs_per_image
@@ -50,6 +61,9 @@ class StudyResult:
     runs: tuple[Run, ...]
     problems: tuple[str, ...] = ()  # unusable records that were reported (and retrained)
     unbuildable: Mapping[str, str] = field(default_factory=dict)  # arm -> why it has no runs
+    # The test labels every run's test_predictions are scored against (one test set per
+    # study); None: intervals over seeds alone.
+    test_labels: Any = field(default=None, compare=False, repr=False)
 
     @property
     def records(self) -> list[TrainResult]:
@@ -77,13 +91,44 @@ class StudyResult:
         """seed -> test accuracy of an arm's finished runs."""
         return {r.seed: r.result.test_accuracy for r in self.runs if r.arm == arm and r.result}
 
-    def interval(self, arm: str, confidence: float = 0.95) -> Interval:
-        """Mean test accuracy of an arm over seeds, with its t interval."""
-        return mean_interval(self.accuracies(arm).values(), confidence)
+    def correct(self, arm: str) -> dict[int, np.ndarray] | None:
+        """seed -> per test image 1 (right) or 0 (wrong), for an arm's finished runs; None
+        without test labels or if a run kept no predictions."""
+        if self.test_labels is None:
+            return None
+        labels = np.asarray(self.test_labels)
+        out = {}
+        for r in self.runs:
+            if r.arm != arm or r.result is None:
+                continue
+            pred = r.result.test_predictions
+            if len(pred) != len(labels):
+                return None
+            out[r.seed] = (np.asarray(pred) == labels).astype(np.float64)
+        return out
 
-    def difference(self, arm: str, other: str, confidence: float = 0.95) -> Interval:
-        """Mean paired (by seed) test-accuracy difference ``arm - other`` with its interval."""
-        return paired_difference(self.accuracies(arm), self.accuracies(other), confidence)
+    def interval_over(self, *arms: str) -> str:
+        """What the intervals of these arms cover: ``"seeds and test images"`` or ``"seeds"``."""
+        per_image = all(self.correct(a) is not None for a in arms)
+        return "seeds and test images" if per_image else "seeds"
+
+    def interval(self, arm: str, confidence: float = 0.95) -> Estimate | Interval:
+        """Mean test accuracy of an arm over seeds, with its interval over seeds and test
+        images (over seeds alone for runs without predictions)."""
+        correct = self.correct(arm)
+        if not correct:
+            return mean_interval(self.accuracies(arm).values(), confidence)
+        return crossed_interval(np.stack([correct[s] for s in sorted(correct)]), confidence)
+
+    def difference(self, arm: str, other: str, confidence: float = 0.95) -> Estimate | Interval:
+        """Mean paired test-accuracy difference ``arm - other`` (same seeds, same test
+        images) with its interval over seeds and test images (seeds alone without
+        predictions)."""
+        a, b = self.correct(arm), self.correct(other)
+        seeds = sorted(set(a) & set(b)) if a is not None and b is not None else []
+        if not seeds:
+            return paired_difference(self.accuracies(arm), self.accuracies(other), confidence)
+        return crossed_interval(np.stack([a[s] - b[s] for s in seeds]), confidence)
 
     def frame(self):
         """One row per (arm, seed): tidy per-run measurements (NaN where missing)."""
@@ -148,10 +193,11 @@ class StudyResult:
                     "train_size": done[0].train_size if done else n_train,
                     "n_seeds": iv.n,
                     "mean_accuracy": iv.mean,
-                    "std_accuracy": iv.std,
+                    "std_accuracy": mean_interval(self.accuracies(label).values()).std,
                     "ci95_low": iv.low,
                     "ci95_high": iv.high,
                     "ci95_half_width": iv.half_width,
+                    "interval_over": self.interval_over(label),
                     "mean_test_loss": _mean([d.test_loss for d in done]),
                     "params": count_params(spec, info.image_shape, len(info.class_names)),
                     "macs_per_image": macs_per_image(spec, info.image_shape, len(info.class_names)),
@@ -176,6 +222,7 @@ class StudyResult:
             "model": self.unbuildable[label],
             "train_size": math.nan,
             "n_seeds": 0,
+            "interval_over": "",
         }
 
     _NUMBERS = (
@@ -193,8 +240,9 @@ class StudyResult:
 
     def differences(self):
         """Each compared arm minus its counterpart (the reference unless the study says),
-        paired by seed, with its t interval, whether it excludes zero (``distinguishable``,
-        from the numbers) and the verdict in words."""
+        paired by seed and test image, with its interval, its two-sided p-value, whether
+        the interval excludes zero (``distinguishable``, from the numbers) and the verdict
+        in words."""
         import pandas as pd
 
         rows = []
@@ -206,9 +254,13 @@ class StudyResult:
                     "vs": other,
                     "n_pairs": d.n,
                     "mean_difference": d.mean,
-                    "std_difference": d.std,
+                    "std_difference": paired_difference(
+                        self.accuracies(arm), self.accuracies(other)
+                    ).std,
                     "ci95_low": d.low,
                     "ci95_high": d.high,
+                    "p_value": d.p_value,
+                    "interval_over": self.interval_over(arm, other),
                     "distinguishable": d.distinguishable,
                     "verdict": self._why_unbuilt(arm, other) or verdict(d, other),
                 }

@@ -34,7 +34,7 @@ from convlab.experiments.results import Run, StudyResult
 from convlab.experiments.store import ResultsStore
 from convlab.models import ModelSpec, macs_per_image
 from convlab.train import TrainConfig, TrainResult
-from convlab.variants import DataVariant, data_slice, load_splits
+from convlab.variants import DataVariant, data_slice, load_splits, test_labels
 
 __all__ = ["cached_train", "load_study", "plan", "run_cost", "run_study", "train_one"]
 
@@ -192,7 +192,17 @@ def load_study(
         runs.append(dataclasses.replace(run, result=result, status=status))
     problems = tuple(store.problems[first_problem:])
     unbuildable = unbuildable_arms(study, dataset)
-    return StudyResult(study, profile, dataset, tuple(runs), problems, unbuildable)
+    return StudyResult(
+        study, profile, dataset, tuple(runs), problems, unbuildable, _test_labels(runs, dataset)
+    )
+
+
+def _test_labels(runs: Sequence[Run], dataset: str):
+    """The labels of the one test set every run of a study is tested on (None if none)."""
+    tests = {(r.inputs["data"]["test_size"], r.inputs["data"]["split_seed"]) for r in runs}
+    if len(tests) != 1:
+        return None
+    return test_labels(dataset, runs[0].inputs["data"])
 
 
 def run_study(
@@ -251,4 +261,4 @@ def run_study(
         dataclasses.replace(r, result=done[r.key], status="trained") if r.key in done else r
         for r in loaded.runs
     )
-    return StudyResult(study, profile, dataset, runs, loaded.problems, loaded.unbuildable)
+    return dataclasses.replace(loaded, runs=runs)

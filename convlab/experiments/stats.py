@@ -89,6 +89,7 @@ class Bounds:
 
     mean: float
     half_width: float
+    confidence: float
 
     @property
     def low(self) -> float:
@@ -101,6 +102,12 @@ class Bounds:
     @property
     def covers_zero(self) -> bool:
         return not (self.low > 0 or self.high < 0)
+
+    def points(self) -> str:
+        """A difference of accuracies in percentage points with its interval, for prose:
+        ``"+3.67 points, 95% CI [+1.84, +5.49]"``."""
+        ci = interval(self.low, self.high, signed=True)
+        return f"{points(self.mean)} points, {self.confidence:.0%} CI {ci}"
 
 
 @dataclass(frozen=True)
@@ -122,11 +129,14 @@ class Interval(Bounds):
         an interval that excludes zero."""
         return self.n >= 2 and not self.covers_zero
 
-    def points(self) -> str:
-        """A difference of accuracies in percentage points with its interval, for prose:
-        ``"+3.67 points, 95% CI [+1.84, +5.49]"``."""
-        ci = interval(self.low, self.high, signed=True)
-        return f"{points(self.mean)} points, {self.confidence:.0%} CI {ci}"
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value of "the mean is 0" (t test, n - 1 df); NaN below two values."""
+        if self.n < 2 or math.isnan(self.std):
+            return math.nan
+        if self.std == 0:
+            return 1.0 if self.mean == 0 else 0.0
+        return 2.0 * (1.0 - t_cdf(abs(self.mean) / (self.std / math.sqrt(self.n)), self.n - 1))
 
 
 def mean_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from convlab.experiments.keys import core_inputs, results_fingerprint, run_key, stale_reason
 from convlab.fingerprint import PACKAGE_DIR, fingerprint, package_modules
+from convlab.hardware import cpu_model
 from convlab.train import TrainResult
 
 __all__ = ["ResultsStore", "StoreWarning", "git_revision", "source_fingerprint"]
@@ -160,6 +161,7 @@ class ResultsStore:
             "provenance": {
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "backend": result.backend,  # the Keras backend the run trained on
+                "machine": cpu_model(),
                 "versions": result.versions,
                 "git_revision": git_revision(),
                 "results_fingerprint": results_fingerprint(),

@@ -14,9 +14,12 @@ import pandas as pd
 from convlab.views.numbers import count, interval, missing, percent, points
 
 __all__ = [
+    "agreement_counts",
     "conclusion",
     "differences_table",
     "matched_table",
+    "regime",
+    "regime_table",
     "studies_summary",
     "study_intro",
     "study_table",
@@ -26,6 +29,16 @@ __all__ = [
 
 def _seeds(n: int) -> str:
     return f"{n} seed" + ("s" if n != 1 else "")
+
+
+def regime(result) -> str:
+    """The regime a study's numbers hold in: ``"6,000 training images, 3 epochs, 3 seeds"``."""
+    from convlab.data import dataset_info
+
+    p = result.profile
+    n_train = p.train_size or dataset_info(result.dataset).train_size - p.val_size
+    epochs = f"{p.epochs} epoch" + ("s" if p.epochs != 1 else "")
+    return f"{n_train:,} training images, {epochs}, {_seeds(len(result.seeds))}"
 
 
 def study_intro(result) -> str:
@@ -63,19 +76,71 @@ def study_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("arm")
 
 
-def differences_table(result) -> pd.DataFrame:
-    """A study's comparisons: each arm minus the arm it is compared with, paired by seed,
-    in points, with its 95% interval and the verdict in words."""
-    rows = [
-        {
+def differences_table(result, family=None) -> pd.DataFrame:
+    """A study's comparisons: each arm minus the arm it is compared with, paired by seed and
+    test image, in points, with its 95% interval and the verdict in words; with ``family``
+    (:func:`convlab.experiments.family.comparisons` of the book's studies), also whether
+    it stays distinguishable after Holm's correction over the whole family."""
+    rows = []
+    for arm, d in result.differences().iterrows():
+        row = {
             "comparison": f"{arm} - {d['vs']}",
             "difference (points)": points(d["mean_difference"]),
             "95% CI": interval(d["ci95_low"], d["ci95_high"], signed=True),
             "verdict": d["verdict"],
         }
-        for arm, d in result.differences().iterrows()
-    ]
+        if family is not None:
+            hit = family[
+                (family["study"] == result.study.name)
+                & (family["arm"] == arm)
+                & (family["vs"] == d["vs"])
+            ]
+            shared = hit.empty  # counted once, under the study listed first
+            row["after Holm"] = (
+                "counted in another study"
+                if shared
+                else ("distinguishable" if hit["after_holm"].iloc[0] else "not distinguishable")
+            )
+        rows.append(row)
     return pd.DataFrame(rows).set_index("comparison")
+
+
+def regime_table(pairs) -> pd.DataFrame:
+    """Every comparison of ``pairs`` (``(result, reference_result)`` per study), its
+    verdict in this build's regime beside the reference regime's, and whether they agree."""
+    from convlab.experiments.reference import regime_comparison
+
+    rows = []
+    for result, reference in pairs:
+        for _, c in regime_comparison(result, reference).iterrows():
+            ref = "not yet measured"
+            if c["reference_outcome"] != "unmeasured":
+                ci = interval(c["reference_low"], c["reference_high"], signed=True)
+                ref = (
+                    f"{points(c['reference_mean'])} {ci} {c['reference_outcome']} "
+                    f"({_seeds(c['reference_seeds'])})"
+                )
+            agree = {True: "yes", False: "NO", None: "-"}[c["agree"]]
+            rows.append(
+                {
+                    "study": result.study.name,
+                    "comparison": f"{c['arm']} - {c['vs']}",
+                    "this build": f"{points(c['mean'])} "
+                    f"{interval(c['low'], c['high'], signed=True)} {c['outcome']}",
+                    "reference regime": ref,
+                    "agree": agree,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def agreement_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Of a :func:`regime_table`: the comparisons both regimes measured (``n_measured``)
+    and those with the same verdict in both (``n_agree``)."""
+    return {
+        "n_measured": int((table["agree"] != "-").sum()),
+        "n_agree": int((table["agree"] == "yes").sum()),
+    }
 
 
 def matched_table(naive, matched) -> pd.DataFrame:
@@ -104,9 +169,10 @@ def matched_table(naive, matched) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("comparison")
 
 
-def studies_summary(results) -> pd.DataFrame:
+def studies_summary(results, family=None) -> pd.DataFrame:
     """One row per study: its variable, the arm with the highest mean accuracy, and the
-    comparisons whose 95% interval excludes zero (the others are not distinguishable)."""
+    comparisons whose 95% interval excludes zero (the others are not distinguishable);
+    with ``family``, those that stay distinguishable after Holm's correction too."""
     rows = []
     for result in results:
         table, diffs = result.table(), result.differences()
@@ -124,11 +190,53 @@ def studies_summary(results) -> pd.DataFrame:
                 "distinguishable differences (points)": "; ".join(apart) or "none",
             }
         )
+        if family is not None:
+            mine = family[(family["study"] == result.study.name) & family["after_holm"]]
+            rows[-1]["after Holm"] = (
+                "; ".join(f"{a} vs {v}" for a, v in zip(mine["arm"], mine["vs"], strict=True))
+                or "none"
+            )
     return pd.DataFrame(rows).set_index("study")
 
 
-def conclusion(result) -> str:
-    """One or two sentences about a study, generated from its numbers (accuracy in %)."""
+def _against_reference(result, reference) -> str:
+    """What the reference regime says of the comparisons where it differs or has no runs."""
+    from convlab.experiments.reference import regime_comparison
+
+    rows = regime_comparison(result, reference)
+    where = f"In the reference regime ({regime(reference)})"
+    unmeasured = [f"{r['arm']} vs {r['vs']}" for _, r in rows.iterrows() if r["agree"] is None]
+    differ = [
+        f"{r['arm']} vs {r['vs']} is {points(r['reference_mean'])} points "
+        f"{interval(r['reference_low'], r['reference_high'], signed=True)}, "
+        f"{r['reference_outcome']} at {_seeds(r['reference_seeds'])} (here: {r['outcome']})"
+        for _, r in rows.iterrows()
+        if r["agree"] is False
+    ]
+    agree = int((rows["agree"] == True).sum())  # noqa: E712 (None is neither)
+    parts = []
+    if differ:
+        parts.append(f"{where} the verdict differs: {'; '.join(differ)}.")
+    elif agree:
+        parts.append(f"{where} the verdicts are the same for the {agree} comparisons measured.")
+    if unmeasured:
+        parts.append(f"Not yet measured in the reference regime: {', '.join(unmeasured)}.")
+    return " ".join(parts)
+
+
+def conclusion(result, reference=None) -> str:
+    """A few sentences about a study, generated from its numbers (accuracy in %), naming
+    the regime they hold in; with ``reference`` (the study in the reference regime,
+    :func:`convlab.experiments.reference.reference_study`), where its verdicts differ."""
+    text = _conclusion(result)
+    if len(result.missing) < len(result.runs):  # something measured: say where
+        text = f"In this build's regime ({regime(result)}): {text[0].lower()}{text[1:]}"
+    if reference is not None:
+        text += " " + _against_reference(result, reference)
+    return text.rstrip()
+
+
+def _conclusion(result) -> str:
     table = result.table()
     done = table[table["n_seeds"] > 0]
     if done.empty:
@@ -164,8 +272,9 @@ def conclusion(result) -> str:
         second = "With one seed nothing can be told apart from seed-to-seed noise."
     elif not apart:
         second = (
-            f"At {_seeds(n)} no difference is distinguishable from seed-to-seed noise "
-            f"(every 95% interval of {', '.join(alike)} covers zero)."
+            f"At {_seeds(n)} no difference is distinguishable from the noise of "
+            f"{result.interval_over(*done.index)} (every 95% interval of {', '.join(alike)} "
+            "covers zero)."
         )
     else:
         second = f"Distinguishable at {_seeds(n)}: {'; '.join(apart)}"

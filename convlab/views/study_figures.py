@@ -1,5 +1,6 @@
 """Figures of a study: accuracy with 95% intervals against the variable and against
-parameters, and learning curves per arm (:func:`study_curves`).
+parameters, the paired differences with theirs (:func:`forest_plot`, the picture of the
+verdicts) and learning curves per arm (:func:`study_curves`).
 
 Each function returns a :class:`matplotlib.figure.Figure` (see :mod:`convlab.views.plot`).
 
@@ -14,7 +15,7 @@ import numbers
 
 from convlab.views.plot import error_bars, figure
 
-__all__ = ["accuracy_plot", "accuracy_vs_params", "study_curves"]
+__all__ = ["accuracy_plot", "accuracy_vs_params", "forest_plot", "study_curves"]
 
 
 def _x(result, table):
@@ -127,4 +128,51 @@ def study_curves(result, metric: str = "val_accuracy", title: str | None = None)
     ax.set_ylabel(metric.replace("_", " ") + (" (%)" if "accuracy" in metric else ""))
     ax.set_title(title or f"{result.study.name}: {metric.replace('_', ' ')} per epoch")
     ax.legend(fontsize=8)
+    return fig
+
+
+def forest_plot(
+    rows,
+    title: str = "paired differences, 95% CI over seeds and test images",
+    main_only: bool = False,
+):
+    """One line per comparison: its paired difference (points) and 95% interval, beside
+    the reference regime's where given; a zero line, so "covers zero" can be seen.
+
+    Args:
+        rows: ``(label, result, reference)`` per study: every comparison of ``result``
+            (a :class:`~convlab.experiments.StudyResult`) is drawn, with ``reference``'s
+            (the same study in the reference regime, or ``None``) just below it; a label
+            prefixes the comparisons (e.g. the study's name), ``""`` for none.
+        main_only: only each study's first comparison (its main question).
+    """
+    lines = []  # (name, mean, low, high, is_reference)
+    for label, result, reference in rows:
+        ref = reference.differences() if reference is not None else None
+        diffs = result.differences()
+        for k, (arm, d) in enumerate(diffs.iloc[:1].iterrows() if main_only else diffs.iterrows()):
+            name = f"{label}: {arm} - {d['vs']}" if label else f"{arm} - {d['vs']}"
+            lines.append((name, d["mean_difference"], d["ci95_low"], d["ci95_high"], False))
+            if ref is not None:
+                r = ref.iloc[k]
+                lines.append(("", r["mean_difference"], r["ci95_low"], r["ci95_high"], True))
+    fig, ax = figure((7.0, 0.9 + 0.3 * max(len(lines), 1)))
+    for i, (_, mean, low, high, is_ref) in enumerate(lines):
+        y = -i
+        if mean != mean:  # NaN: nothing measured
+            continue
+        ax.plot([100 * low, 100 * high], [y, y], "-", color="C1" if is_ref else "C0", lw=2)
+        ax.plot([100 * mean], [y], "D" if is_ref else "o", color="C1" if is_ref else "C0")
+    ax.axvline(0, color="0.4", lw=0.8, ls="--")
+    ax.set_yticks([-i for i in range(len(lines))], [n for n, *_ in lines], fontsize=8)
+    ax.set_xlabel("difference in test accuracy (percentage points)")
+    if any(is_ref for *_, is_ref in lines):
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([], [], color="C0", marker="o", label="this build"),
+            Line2D([], [], color="C1", marker="D", label="reference regime"),
+        ]
+        ax.legend(handles=handles, fontsize=8, loc="best")
+    ax.set_title(title, fontsize=10)
     return fig
