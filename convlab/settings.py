@@ -1,4 +1,5 @@
-"""Settings read from the environment: the book's dataset, profile and results location."""
+"""Settings read from the environment: the book's dataset, profile, arithmetic and results
+location."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import os
 from pathlib import Path
 
 from convlab.data import dataset_info
+from convlab.errors import ConvlabError
 
-__all__ = ["dataset", "profile_name", "results_dir"]
+__all__ = ["PrecisionError", "dataset", "precision_name", "profile_name", "results_dir"]
 
 
 def dataset() -> str:
@@ -20,6 +22,26 @@ def profile_name() -> str:
     from convlab.hardware import gpu_available
 
     return os.environ.get("CONVLAB_PROFILE") or ("full" if gpu_available() else "quick")
+
+
+class PrecisionError(ConvlabError, ValueError):
+    """A ``CONVLAB_PRECISION`` that names no training precision."""
+
+
+PRECISION_CHOICES = ("auto", "float32", "mixed_bfloat16")
+
+
+def precision_name() -> str:
+    """``CONVLAB_PRECISION``: ``auto`` (the default; mixed bfloat16 where the CPU has AMX
+    units, see :func:`convlab.train.precision_for`), ``float32`` or ``mixed_bfloat16``.
+    Set it to measure or rebuild in one arithmetic on any machine (for example the quick
+    book's float32 budget on a CPU with AMX)."""
+    name = os.environ.get("CONVLAB_PRECISION") or "auto"
+    if name not in PRECISION_CHOICES:
+        raise PrecisionError(
+            f"CONVLAB_PRECISION must be one of {', '.join(PRECISION_CHOICES)}, got {name!r}."
+        )
+    return name
 
 
 def results_dir() -> Path:

@@ -22,6 +22,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "default_precision",
+    "machine_precision",
     "precision_for",
     "confusion_shares",
     "decode_classes",
@@ -214,8 +215,17 @@ def precision_for(backend: str, gpu: bool, cpu_flags: str) -> str:
     return "mixed_bfloat16" if backend == "tensorflow" and not gpu and amx else "float32"
 
 
-@functools.cache  # the machine and the backend (fixed once Keras is imported) do not change
 def default_precision() -> str:
+    """``CONVLAB_PRECISION`` when it names a precision, else :func:`precision_for` this
+    machine and the active Keras backend."""
+    from convlab.settings import precision_name
+
+    chosen = precision_name()
+    return machine_precision() if chosen == "auto" else chosen
+
+
+@functools.cache  # the machine and the backend (fixed once Keras is imported) do not change
+def machine_precision() -> str:
     """:func:`precision_for` this machine and the active Keras backend."""
     import keras
 

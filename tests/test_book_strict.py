@@ -127,8 +127,9 @@ def test_a_warning_fails_the_build(tmp_path, cell, prose, message):
         ({"CONVLAB_DATA_DIR": "PARTIAL"}, "holds only part of the dataset"),
         ({"CONVLAB_DATASET": "imagenet"}, "Unknown dataset 'imagenet'"),
         ({"CONVLAB_PROFILE": "huge"}, "Unknown profile 'huge'"),
+        ({"CONVLAB_PRECISION": "float16"}, "CONVLAB_PRECISION must be one of"),
     ],
-    ids=["dataset-missing-files", "unknown-dataset", "unknown-profile"],
+    ids=["dataset-missing-files", "unknown-dataset", "unknown-profile", "unknown-precision"],
 )
 def test_a_build_that_cannot_work_fails_fast_with_one_message(tmp_path, env, message):
     import os

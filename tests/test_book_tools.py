@@ -106,11 +106,14 @@ def test_source_digest_changes_with_any_source_file(tmp_path):
     assert build.source_digest(pkg) != first
 
 
-def test_cache_key_covers_convlab_profile_dataset_and_results(tmp_path):
+def test_cache_key_covers_convlab_profile_dataset_results_and_precision(tmp_path, monkeypatch):
+    monkeypatch.delenv("CONVLAB_PRECISION", raising=False)
     key = build.cache_key(_settings(tmp_path))
     assert key["convlab"] == build.source_digest()
     for change in ({"profile": "quick"}, {"dataset": "cifar10"}, {"results_dir": tmp_path}):
         assert build.cache_key(_settings(tmp_path, **change)) != key
+    monkeypatch.setenv("CONVLAB_PRECISION", "float32")
+    assert build.cache_key(_settings(tmp_path)) != key
 
 
 def test_refresh_cache_keeps_a_matching_cache_and_clears_a_stale_one(tmp_path):

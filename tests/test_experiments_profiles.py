@@ -56,3 +56,20 @@ def test_get_profile_default_and_errors(monkeypatch):
         get_profile("fast")
     with pytest.raises(ProfileError):
         Profile("bad", "", 10, 10, 10, epochs=0, seeds=1)
+
+
+def test_precision_follows_convlab_precision(monkeypatch):
+    from convlab.settings import PrecisionError
+    from convlab.train import machine_precision
+
+    monkeypatch.delenv("CONVLAB_PRECISION", raising=False)
+    quick = PROFILES["quick"]
+    assert quick.train_config().precision == machine_precision()  # "auto" by default
+    for name in ("float32", "mixed_bfloat16"):
+        monkeypatch.setenv("CONVLAB_PRECISION", name)
+        assert quick.train_config().precision == name
+    monkeypatch.setenv("CONVLAB_PRECISION", "mixed_bfloat16")
+    assert PROFILES["reference"].train_config().precision == "float32"  # pinned by the profile
+    monkeypatch.setenv("CONVLAB_PRECISION", "float16")
+    with pytest.raises(PrecisionError, match="must be one of auto, float32, mixed_bfloat16"):
+        quick.train_config()

@@ -80,6 +80,7 @@ def cache_key(settings: BuildSettings) -> dict[str, str]:
         "dataset": settings.dataset,
         "results_dir": str(Path(settings.results_dir).resolve()),
         "keras_backend": os.environ.get("KERAS_BACKEND", ""),
+        "precision": os.environ.get("CONVLAB_PRECISION", ""),
     }
 
 
@@ -160,8 +161,10 @@ def _check(settings: BuildSettings) -> None:
 
     from convlab.data import load
     from convlab.experiments import get_profile
+    from convlab.settings import precision_name
 
     get_profile(settings.profile)  # raises a ConvlabError that names the valid profiles
+    precision_name()  # ... and one that names the valid CONVLAB_PRECISION values
     missing = [
         m for m in ("jupyter_book", "myst_nb", "ipykernel") if not importlib.util.find_spec(m)
     ]
