@@ -18,7 +18,8 @@ from conftest import REPO
 
 from convlab.book.paired import notebook_sources
 
-CHAPTERS = [  # chapters that must show at least one figure
+CHAPTERS = [  # pages that must show at least one figure
+    "book/index",  # the forest plot of every study's main comparison
     "book/why-convolution",
     "book/convolution-formula",
     "book/data",
@@ -80,6 +81,8 @@ def test_every_page_is_there_without_errors(site, page):
     text = visible_text(main)
     assert "Traceback" not in text
     assert not re.search(r"\b[A-Z]\w*(Error|Exception): ", text), "an exception in the page"
+    # A figure without the inline backend's formatter prints as its repr instead.
+    assert not re.search(r"<Figure size \d+x\d+ with", text), f"{page} prints a figure as text"
     for css in ("output error", "output traceback", "output stderr", "system-message"):
         assert css not in main, f"{page} shows a {css!r} block"
     # Every {glue:text} role was replaced by its value.

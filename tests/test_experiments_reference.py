@@ -58,7 +58,11 @@ def test_the_command_writes_the_file_and_load_reads_it(tmp_path, capsys):
     ref = load_reference(out)
     assert ref["runs"][ref["studies"]["mlp-vs-cnn"]["MLP"]["2"]]["test_accuracy"] == 0.88
     assert json.loads(out.read_text())["dataset"] == "fashion-mnist"
-    assert load_reference(tmp_path / "none.json") == {"runs": {}, "studies": {}, "missing": {}}
+    empty = {"runs": {}, "studies": {}, "missing": {}, "machines": []}
+    assert load_reference(tmp_path / "none.json") == empty
+    old = tmp_path / "old.json"  # a file from before runs named their machine
+    old.write_text(json.dumps({"machine": "AMD EPYC", "runs": {}, "studies": {}}))
+    assert load_reference(old)["machines"] == ["AMD EPYC"]
     assert main(["study", "export-reference", "--results", str(tmp_path / "nope")]) != 0
 
 

@@ -55,8 +55,9 @@ def test_the_sentence_follows_the_outcome(tmp_path):
 
     reference = stored(tmp_path / "b", "kernel-size", worse)
     both = reading(stored(tmp_path / "a", "kernel-size", acc), reference)
-    assert f"In the reference regime, where it is worse: {texts[('5x5', '3x3')]['worse']}" in both
-    assert both.count("In the reference regime") == 1  # 7x7 is alike in both
+    says = texts[("5x5", "3x3")]["worse"]
+    assert f"The reference regime finds it worse; there, {says[0].lower()}{says[1:]}" in both
+    assert both.count("The reference regime finds it") == 1  # 7x7 is alike in both
 
 
 def test_matched_reading_says_which_verdicts_move(tmp_path):

@@ -167,6 +167,11 @@ def test_conclusion_names_arms_that_cannot_be_built(tmp_path):
     assert "No comparison could be made." in text
     assert "Not trained, since they cannot be built: deeper cannot be built: no head" in text
     assert "not distinguishable" not in text
+    rows = regime_table(
+        [(twin, _reference_of(tmp_path / "r", "capacity-matched", lambda i, s: 0.9))]
+    )
+    assert set(rows["this build"]) == set(rows["reference regime"]) == {"cannot be built"}
+    assert set(rows["agree"]) == {"-"}
 
 
 def _reference_of(tmp_path, name, accuracy):
@@ -201,6 +206,9 @@ def test_regime_table_and_conclusion_say_where_the_reference_regime_differs(tmp_
     text = conclusion(quick, ref)
     assert "In the reference regime (54,000 training images, 15 epochs, 3 seeds)" in text
     assert "5x5 vs 3x3 is -2.00 points" in text and "(here: better)" in text
+    assert "It agrees on the other comparison measured." in text
+    same = conclusion(quick, quick)  # a regime always agrees with itself
+    assert "the verdicts are the same for the 2 comparisons measured." in same
     none = _reference_of(tmp_path / "none", "padding", lambda i, s: 0.9)
     none = dataclasses.replace(
         none, runs=tuple(dataclasses.replace(r, result=None) for r in none.runs)

@@ -149,7 +149,29 @@ def test_forest_plot_draws_each_paired_difference_and_the_references_below_it(tm
     ]
     drawn = [x for b in bars if b.get_linestyle() == "-" for x in b.get_xdata()]
     assert drawn == pytest.approx([x for pair in expected for x in pair])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["this build", "reference regime"]
+    assert [t.get_text() for t in ax.figure.legends[0].get_texts()] == [
+        "this build",
+        "reference regime",
+    ]
     main = forest_plot([("k", result, None)], main_only=True).axes[0]
     assert [t.get_text() for t in main.get_yticklabels()] == ["k: 5x5 - 3x3"]
-    assert main.get_legend() is None
+    assert main.get_legend() is None and not main.figure.legends
+
+
+def test_forest_plot_says_why_a_row_has_no_interval(tmp_path):
+    import dataclasses
+
+    result = stored_result(tmp_path / "a", "kernel-size")
+    broken = dataclasses.replace(
+        result,
+        runs=tuple(r for r in result.runs if r.arm != "7x7"),
+        unbuildable={"7x7": "cannot be built: no head matches"},
+    )
+    missing = dataclasses.replace(result, runs=tuple(r for r in result.runs if r.arm != "5x5"))
+    texts = [t.get_text().strip() for t in forest_plot([("k", broken, None)]).axes[0].texts]
+    assert texts == ["cannot be built"]
+    texts = [t.get_text().strip() for t in forest_plot([("k", missing, None)]).axes[0].texts]
+    assert texts == ["not measured"]
+    nothing = dataclasses.replace(result, runs=tuple(r for r in result.runs if r.arm != "7x7"))
+    texts = [t.get_text().strip() for t in forest_plot([("k", result, nothing)]).axes[0].texts]
+    assert texts == ["reference regime: not yet measured"]

@@ -132,8 +132,11 @@ def load_reference(path: str | Path = REFERENCE_FILE) -> dict:
     """The committed reference results (an empty set of studies if there is no file)."""
     path = Path(path)
     if not path.exists():
-        return {"runs": {}, "studies": {}, "missing": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+        return {"runs": {}, "studies": {}, "missing": {}, "machines": []}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if "machines" not in data:  # files from before runs named their machine
+        data["machines"] = [data["machine"]] if data.get("machine") else []
+    return data
 
 
 def reference_study(

@@ -224,7 +224,11 @@ def reading(result, reference=None) -> str:
             sentences.append(by_outcome[ours])
         other = outcome(theirs.iloc[k]) if theirs is not None else "unmeasured"
         if other not in ("unmeasured", ours) and other in by_outcome:
-            sentences.append(f"In the reference regime, where it is {other}: {by_outcome[other]}")
+            text = by_outcome[other]
+            first = text.split()[0]
+            if len(first) == 1 or not first.isupper():  # "A 5x5" -> "a 5x5"; "CNN" stays
+                text = text[0].lower() + text[1:]
+            sentences.append(f"The reference regime finds it {other}; there, {text}")
     return " ".join(sentences)
 
 

@@ -121,12 +121,16 @@ def regime_table(pairs) -> pd.DataFrame:
                     f"({_seeds(c['reference_seeds'])})"
                 )
             agree = {True: "yes", False: "NO", None: "-"}[c["agree"]]
+            ours = (
+                f"{points(c['mean'])} {interval(c['low'], c['high'], signed=True)} {c['outcome']}"
+            )
+            if {c["arm"], c["vs"]} & set(result.unbuildable):  # neither regime can run it
+                ours = ref = "cannot be built"
             rows.append(
                 {
                     "study": result.study.name,
                     "comparison": f"{c['arm']} - {c['vs']}",
-                    "this build": f"{points(c['mean'])} "
-                    f"{interval(c['low'], c['high'], signed=True)} {c['outcome']}",
+                    "this build": ours,
                     "reference regime": ref,
                     "agree": agree,
                 }
@@ -215,10 +219,15 @@ def _against_reference(result, reference) -> str:
     ]
     agree = int((rows["agree"] == True).sum())  # noqa: E712 (None is neither)
     parts = []
+    same = "the one comparison" if agree == 1 else f"the {agree} comparisons"
     if differ:
         parts.append(f"{where} the verdict differs: {'; '.join(differ)}.")
+        if agree:
+            other = "comparison" if agree == 1 else f"{agree} comparisons"
+            parts.append(f"It agrees on the other {other} measured.")
     elif agree:
-        parts.append(f"{where} the verdicts are the same for the {agree} comparisons measured.")
+        verdicts = "verdict is" if agree == 1 else "verdicts are"
+        parts.append(f"{where} the {verdicts} the same for {same} measured.")
     if unmeasured:
         parts.append(f"Not yet measured in the reference regime: {', '.join(unmeasured)}.")
     return " ".join(parts)

@@ -146,33 +146,48 @@ def forest_plot(
             prefixes the comparisons (e.g. the study's name), ``""`` for none.
         main_only: only each study's first comparison (its main question).
     """
-    lines = []  # (name, mean, low, high, is_reference)
+    lines = []  # (name, mean, low, high, is_reference, why nothing is drawn)
     for label, result, reference in rows:
         ref = reference.differences() if reference is not None else None
         diffs = result.differences()
         for k, (arm, d) in enumerate(diffs.iloc[:1].iterrows() if main_only else diffs.iterrows()):
             name = f"{label}: {arm} - {d['vs']}" if label else f"{arm} - {d['vs']}"
-            lines.append((name, d["mean_difference"], d["ci95_low"], d["ci95_high"], False))
+            why = "cannot be built" if result.unbuildable.get(arm) else "not measured"
+            lines.append((name, d["mean_difference"], d["ci95_low"], d["ci95_high"], False, why))
             if ref is not None:
                 r = ref.iloc[k]
-                lines.append(("", r["mean_difference"], r["ci95_low"], r["ci95_high"], True))
+                why = "" if result.unbuildable.get(arm) else "reference regime: not yet measured"
+                lines.append(("", r["mean_difference"], r["ci95_low"], r["ci95_high"], True, why))
     fig, ax = figure((7.0, 0.9 + 0.3 * max(len(lines), 1)))
-    for i, (_, mean, low, high, is_ref) in enumerate(lines):
+    for i, (_, mean, low, high, is_ref, why) in enumerate(lines):
         y = -i
-        if mean != mean:  # NaN: nothing measured
+        if mean != mean:  # NaN: say why in the row, never leave it silently empty
+            if why:
+                ax.text(
+                    0.5,  # the middle of the axes (x in axes coordinates, y in data)
+                    y,
+                    f" {why} ",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="0.35",
+                    bbox={"facecolor": "white", "edgecolor": "0.7", "pad": 1.5},
+                    transform=ax.get_yaxis_transform(),
+                )
             continue
         ax.plot([100 * low, 100 * high], [y, y], "-", color="C1" if is_ref else "C0", lw=2)
         ax.plot([100 * mean], [y], "D" if is_ref else "o", color="C1" if is_ref else "C0")
     ax.axvline(0, color="0.4", lw=0.8, ls="--")
     ax.set_yticks([-i for i in range(len(lines))], [n for n, *_ in lines], fontsize=8)
     ax.set_xlabel("difference in test accuracy (percentage points)")
-    if any(is_ref for *_, is_ref in lines):
+    if any(line[4] for line in lines):
         from matplotlib.lines import Line2D
 
         handles = [
             Line2D([], [], color="C0", marker="o", label="this build"),
             Line2D([], [], color="C1", marker="D", label="reference regime"),
         ]
-        ax.legend(handles=handles, fontsize=8, loc="best")
+        # Outside the axes: inside, on a plot of one or two rows, it hides the points.
+        fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=2)
     ax.set_title(title, fontsize=10)
     return fig
