@@ -96,11 +96,26 @@ LAYERS = [
         "convlab.views.numbers",
     },
     {"convlab.data", "convlab.settings"},
-    {"convlab.preprocess", "convlab.tabular", "convlab.variants", "convlab.eda", "convlab.conv"},
+    {
+        "convlab.preprocess",
+        "convlab.tabular",
+        "convlab.variants",
+        "convlab.eda",
+        "convlab.conv",
+        "convlab.pool",
+        "convlab.kernel_fit",
+    },
     {"convlab.models"},
     {"convlab.train"},
     {"convlab.experiments"},
-    {"convlab.inspect", "convlab.chapters", "convlab.book", "convlab.deploy", "convlab.views"},
+    {
+        "convlab.inspect",
+        "convlab.chapters",
+        "convlab.check",
+        "convlab.book",
+        "convlab.deploy",
+        "convlab.views",
+    },
     {"convlab.cli", "convlab.__main__"},
 ]
 
