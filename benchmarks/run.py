@@ -225,7 +225,21 @@ def book_markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _measured(name: str) -> dict:
+    """When, where and how a result file was measured (the build report prints it)."""
+    from convlab.book.report import code_revision
+    from convlab.hardware import machine_description
+
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine_description(),
+        "command": f"python -m benchmarks.run --only {name}",
+        "revision": code_revision(ROOT),
+    }
+
+
 def _write(name: str, result: dict, markdown: str) -> None:
+    result = {**result, "measured": _measured(name)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown)

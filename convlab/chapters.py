@@ -6,6 +6,10 @@ The chapters stay one-line calls; what they show is computed here, and tested:
   and a convolutional layer making the same feature map (locality, then weight sharing).
 - :func:`edge_kernel`: a fixed edge detector (what a shift does to its output is
   :func:`convlab.views.conv.equivariance_figure`).
+- :func:`equivariant_columns`: the exact columns where shift-then-convolve equals
+  convolve-then-shift.
+- :func:`stacked_versus_large`: a stack of small kernels against one large kernel with the
+  same receptive field (weights counted by formula and by Keras).
 - :func:`output_size_table`: output sizes for kernel, stride and padding choices.
 - :func:`compare_with_keras`: the NumPy convolution of :mod:`convlab.conv` beside
   ``keras.layers.Conv2D`` with the same weights, on a real image.
@@ -27,7 +31,9 @@ __all__ = [
     "compare_with_keras",
     "connectivity_table",
     "edge_kernel",
+    "equivariant_columns",
     "output_size_table",
+    "stacked_versus_large",
 ]
 
 
@@ -63,6 +69,71 @@ def edge_kernel(channels: int = 1) -> np.ndarray:
     """A Sobel filter for vertical edges, ``(3, 3, channels, 1)``, averaged over channels."""
     sobel = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])
     return np.repeat(sobel[:, :, None, None], channels, axis=2) / channels
+
+
+def equivariant_columns(width: int, kernel_size: int, shift: int) -> range:
+    """The output columns ``j`` at which ``conv(T_d x)[j] == (T_d conv(x))[j]`` for every
+    image and kernel (bias included), for a stride-1, ``"same"``-padded convolution with an
+    odd ``kernel_size`` and a horizontal shift ``T_d`` by ``shift`` pixels (positive: right,
+    zeros entering at the left; the shifted feature map is filled with zeros too).
+
+    With ``h = (kernel_size - 1) // 2``: a right shift ``d >= 0`` agrees exactly for
+    ``d <= j <= width - 1 - h``. On the left the zeros that entered act like the padding
+    ``conv(x)`` saw; on the right the last ``h`` columns of ``conv(T_d x)`` saw padding
+    where ``conv(x)`` saw the pixels that the shift pushed out of the frame. A left shift is
+    the mirror image: ``h <= j <= width - 1 - |d|``. Outside these columns the two may
+    still agree for a particular image or kernel (without a bias, a column whose window
+    sees only the zeros that entered is 0 on both sides), but not for every one. With no
+    shift every column agrees.
+    """
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd and positive, got {kernel_size}.")
+    if width < 1:
+        raise ValueError(f"width must be positive, got {width}.")
+    h, d = (kernel_size - 1) // 2, int(shift)
+    if d == 0:
+        return range(width)
+    if d > 0:
+        return range(d, max(d, width - h))
+    return range(h, max(h, width - abs(d)))
+
+
+def stacked_versus_large(channels: int = 32, small: int = 3, large: int = 5) -> pd.DataFrame:
+    """``(large - 1) / (small - 1)`` stacked ``small x small`` convolutions against one
+    ``large x large`` one, all from ``channels`` to ``channels`` channels with ReLU after
+    each: receptive field (:func:`convlab.conv.receptive_field`), weights by formula
+    (``k^2 C^2`` per layer, biases apart), parameters as Keras counts them, and the number
+    of non-linearities.
+    """
+    import keras
+
+    if small < 2 or large <= small or (large - 1) % (small - 1):
+        raise ValueError(
+            f"{large}x{large} is not reached by stacking {small}x{small} kernels: need "
+            "large > small >= 2 with (large - 1) a multiple of (small - 1)."
+        )
+    depth = (large - 1) // (small - 1)
+    rows = []
+    for label, kernels in (
+        (f"{depth} x {small}x{small}", [small] * depth),
+        (f"1 x {large}x{large}", [large]),
+    ):
+        model = keras.Sequential(
+            [keras.Input((16, 16, channels))]
+            + [keras.layers.Conv2D(channels, k, padding="same", activation="relu") for k in kernels]
+        )
+        rows.append(
+            {
+                "layers": label,
+                "receptive field": conv.receptive_field([(k, 1) for k in kernels])[
+                    -1
+                ].receptive_field,
+                "weights (formula)": sum(k * k * channels * channels for k in kernels),
+                "parameters (Keras)": model.count_params(),
+                "non-linearities": len(kernels),
+            }
+        )
+    return pd.DataFrame(rows).set_index("layers")
 
 
 def output_size_table(

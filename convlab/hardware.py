@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["cpu_flags", "cpu_model", "gpu_available"]
+__all__ = ["cpu_flags", "cpu_model", "gpu_available", "machine_description"]
 
 
 def gpu_available() -> bool:
@@ -50,3 +50,20 @@ def cpu_flags() -> str:
         if line.startswith(("flags", "Features")):
             return line.split(":", 1)[1].strip()
     return ""
+
+
+def machine_description() -> str:
+    """The CPU as a timing should name it: model, vector and matrix units, core count,
+    e.g. ``"Intel(R) Xeon(R) Processor (AVX-512, AMX bfloat16), 2 CPUs"``."""
+    import os
+
+    flags = set(cpu_flags().split())
+    units = [
+        name
+        for flag, name in (("avx512f", "AVX-512"), ("amx_bf16", "AMX bfloat16"))
+        if flag in flags
+    ]
+    if not units and "avx2" in flags:
+        units = ["AVX2"]
+    extra = f" ({', '.join(units)})" if units else ""
+    return f"{cpu_model()}{extra}, {os.cpu_count()} CPUs"

@@ -34,7 +34,7 @@ TABLE = "synthetic-table"  # the dataset name its runs are stored under
 class TabularTask:
     """A synthetic classification table (see the module docstring)."""
 
-    samples: int = 4000  # rows, split 60/20/20 into train/validation/test, stratified
+    samples: int = 20000  # rows, split 60/20/20 into train/validation/test, stratified
     informative: int = 6  # dimensions the classes differ in
     redundant: int = 6  # random linear mixtures of the informative columns
     noise: int = 12  # columns unrelated to the class

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import logging
 import math
 import platform
 import time
@@ -388,6 +389,25 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, num_classes: int, batch_size: 
     }
 
 
+class _RetracingFilter(logging.Filter):
+    """Drops TensorFlow's "N out of the last N calls to <function ...> triggered
+    tf.function retracing" warning. Every freshly built model traces its own train and
+    predict functions; a study that trains many models in one process is expected to, and
+    the warning would land on a book page between its tables."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+RETRACING_FILTER = _RetracingFilter()
+
+
+def _quiet_retracing() -> None:
+    logger = logging.getLogger("tensorflow")
+    if RETRACING_FILTER not in logger.filters:
+        logger.addFilter(RETRACING_FILTER)
+
+
 def train(
     spec: ModelSpec,
     data: Splits,
@@ -416,6 +436,7 @@ def train(
             f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}."
         )
     keras.utils.set_random_seed(seed)
+    _quiet_retracing()
     model = build(spec, data.input_shape, data.num_classes, dtype=config.precision)
     steps = math.ceil(len(data.x_train) / config.batch_size)
     trainer = _augmented(model, config, data.input_shape, seed)

@@ -111,6 +111,7 @@ LAYERS = [
     {
         "convlab.inspect",
         "convlab.chapters",
+        "convlab.channels_pooling",
         "convlab.check",
         "convlab.book",
         "convlab.deploy",

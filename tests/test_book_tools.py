@@ -251,6 +251,33 @@ def test_benchmarks_markdown_includes_each_file_with_headings_flattened(tmp_path
     text = report.benchmarks_markdown(tmp_path)
     assert "**throughput**" in text and "**Throughput**" in text and "| 1 | 2 |" in text
     assert not any(line.startswith("#") for line in text.splitlines())
+    assert "does not record when, where or how" in text
+
+
+def test_each_benchmark_table_says_when_where_and_how_it_was_measured(tmp_path):
+    import json
+
+    results = tmp_path / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    (results / "book.md").write_text("| a |\n|---|\n| 1 |\n")
+    measured = {
+        "date": "2026-12-06 10:00 UTC",
+        "machine": "Some CPU (AVX2), 2 CPUs",
+        "command": "python -m benchmarks.run --only book",
+        "revision": "abc",
+    }
+    (results / "book.json").write_text(json.dumps({"rows": [], "measured": measured}))
+    text = report.benchmarks_markdown(tmp_path)
+    assert "not measured by this build" in text
+    for value in measured.values():
+        assert value in text
+
+
+def test_the_shipped_benchmark_results_record_their_measurement():
+    from conftest import REPO
+
+    for path in sorted((REPO / "benchmarks" / "results").glob("*.md")):
+        assert "Measured" in report.measured_line(path), path.name
 
 
 def test_info_rows_lists_settings_then_versions():

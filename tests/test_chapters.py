@@ -73,3 +73,58 @@ def test_compare_with_keras_is_seeded():
     c = chapters.compare_with_keras(image, filters=2, seed=4)
     np.testing.assert_array_equal(a.output, b.output)
     assert not np.allclose(a.output, c.output)
+
+
+def _shift_columns(a, d):
+    """a (N, H, W, C) moved d columns right (d < 0: left), zeros entering."""
+    out = np.zeros_like(a)
+    w = a.shape[2]
+    if d >= 0:
+        out[:, :, d:] = a[:, :, : w - d]
+    else:
+        out[:, :, : w + d] = a[:, :, -d:]
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("d", [-3, -1, 0, 2, 4])
+def test_equivariant_columns_are_exactly_where_the_two_sides_agree(k, d):
+    """On random images (no column agrees by accident), the columns where shift-then-
+    convolve equals convolve-then-shift are exactly the ones the function names."""
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 6, 12, 2)) + 0.1
+    w, b = rng.standard_normal((k, k, 2, 3)), rng.standard_normal(3)
+    moved = conv.conv2d(_shift_columns(x, d), w, b, padding="same")
+    shifted = _shift_columns(conv.conv2d(x, w, b, padding="same"), d)
+    agree = np.all(np.isclose(moved, shifted, atol=1e-9), axis=(0, 1, 3))
+    assert list(np.flatnonzero(agree)) == list(chapters.equivariant_columns(12, k, d))
+
+
+def test_equivariant_columns_contain_the_safe_interior():
+    """The interior that inspect.equivariance_error measures (|d| + k - 1 from each edge)
+    lies inside the exact columns."""
+    for k in (1, 3, 5):
+        for d in (-4, -1, 0, 3):
+            m = abs(d) + k - 1
+            assert set(range(m, 20 - m)) <= set(chapters.equivariant_columns(20, k, d))
+    with pytest.raises(ValueError, match="odd"):
+        chapters.equivariant_columns(10, 2, 1)
+
+
+@pytest.mark.parametrize("channels, small, large", [(32, 3, 5), (8, 3, 7), (4, 2, 4)])
+def test_stacked_versus_large_same_field_fewer_weights(channels, small, large):
+    table = chapters.stacked_versus_large(channels, small, large)
+    stacked, single = table.iloc[0], table.iloc[1]
+    depth = (large - 1) // (small - 1)
+    assert stacked["receptive field"] == single["receptive field"] == large
+    assert stacked["weights (formula)"] == depth * small**2 * channels**2
+    assert single["weights (formula)"] == large**2 * channels**2
+    # Keras adds one bias per filter and layer
+    assert stacked["parameters (Keras)"] == stacked["weights (formula)"] + depth * channels
+    assert single["parameters (Keras)"] == single["weights (formula)"] + channels
+    assert (stacked["non-linearities"], single["non-linearities"]) == (depth, 1)
+
+
+def test_stacked_versus_large_rejects_an_unreachable_size():
+    with pytest.raises(ValueError, match="not reached"):
+        chapters.stacked_versus_large(8, 3, 6)

@@ -220,6 +220,27 @@ def test_train_one_keeps_a_usable_model(tmp_path):
     assert again.to_dict() == first.to_dict() and plain.model is None
 
 
+def test_keep_models_returns_models_and_retrains_runs_stored_without_one(tmp_path):
+    """Real training (tiny): a study stored without models is trained once more with them,
+    then loaded with them; without keep_models nothing is trained again."""
+    study = Study(
+        name="one-arm", question="?", variable="v", arms={"a": Arm(model=SMALL)}, reference="a"
+    )
+    plain = run_study(study, TINY, tmp_path, DATASET, progress=False, seeds=1)
+    assert plain.trained == 1
+    kept = run_study(study, TINY, tmp_path, DATASET, progress=False, seeds=1, keep_models=True)
+    assert kept.trained == 1 and kept.runs[0].result.model is not None
+    again = run_study(study, TINY, tmp_path, DATASET, progress=False, seeds=1, keep_models=True)
+    assert again.trained == 0 and again.runs[0].result.model is not None
+    x = np.zeros((2, 28, 28, 1), np.float32)
+    np.testing.assert_allclose(
+        again.runs[0].result.model.predict(x, verbose=0),
+        kept.runs[0].result.model.predict(x, verbose=0),
+        rtol=1e-6,
+    )
+    assert run_study(study, TINY, tmp_path, DATASET, progress=False, seeds=1).trained == 0
+
+
 FRESH_PROCESS = (
     DEFINITIONS
     + """

@@ -63,3 +63,55 @@ def test_summary_mean_and_interval():
     gap = conv_minus_mlp(runs)  # paired by seed: -0.10, -0.12, -0.14
     assert (gap.n, gap.mean, gap.std) == (3, pytest.approx(-0.12), pytest.approx(0.02))
     assert PROFILES["smoke"].tabular_config().epochs < PROFILES["quick"].tabular_config().epochs
+
+
+def _runs_with_rows(conv_rows, mlp_rows):
+    import pandas as pd
+
+    rows = []
+    for kind, per_seed in (("mlp", mlp_rows), ("conv1d", conv_rows)):
+        for seed, correct in enumerate(per_seed):
+            c = np.asarray(correct, dtype=float)
+            rows.append(
+                {"model": kind, "seed": seed, "test_accuracy": c.mean(), "params": 1, "correct": c}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_with_rows_the_gap_is_the_crossed_interval_over_seeds_and_rows():
+    from convlab.experiments.intervals import crossed_interval
+
+    rng = np.random.default_rng(0)
+    conv = rng.integers(0, 2, (3, 500))
+    mlp = rng.integers(0, 2, (3, 500))
+    gap = conv_minus_mlp(_runs_with_rows(conv, mlp))
+    expected = crossed_interval(conv - mlp)
+    assert (gap.mean, gap.low, gap.high) == pytest.approx(
+        (expected.mean, expected.low, expected.high)
+    )
+    assert gap.images == 500
+
+
+def test_compare_keeps_per_row_correctness(tmp_path):
+    tiny = dataclasses.replace(PROFILES["smoke"], tabular_epochs=1, tabular_patience=1)
+    runs = compare_on_tabular(SMALL, tiny, seeds=[0, 1], store=tmp_path)
+    for _, row in runs.iterrows():
+        assert row["correct"].mean() == pytest.approx(row["test_accuracy"])
+    assert conv_minus_mlp(runs).images == len(runs["correct"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    "conv_right, mlp_right, words",
+    [(0.9, 0.6, "did better"), (0.6, 0.9, "did worse"), (0.75, 0.75, "covers zero")],
+)
+def test_the_reading_follows_the_interval(conv_right, mlp_right, words):
+    """Simulated runs with a known gap: the sentence says what the interval says."""
+    from convlab.inspect import tabular_reading
+
+    rng = np.random.default_rng(1)
+    conv = rng.random((3, 2000)) < conv_right
+    mlp = rng.random((3, 2000)) < mlp_right
+    gap = conv_minus_mlp(_runs_with_rows(conv, mlp))
+    reading = tabular_reading(gap)
+    assert words in reading
+    assert f"{100 * gap.low:+.2f}" in reading and f"{100 * gap.high:+.2f}" in reading

@@ -4,16 +4,21 @@ Every page of the table of contents is opened from a loopback HTTP server; the t
 any console error or uncaught exception and on any image that did not load, and saves a
 full-page screenshot of each page under ``<build dir>/screenshots``.
 
-Requests to other hosts (the CDNs of MathJax and Thebe, Binder) are blocked: the test must
-not depend on the network, and the failures of those blocked requests are not counted as
-console errors. So this test cannot see whether MathJax renders the formulas or Thebe
-reaches Binder; it does see every local asset, script and image.
+Requests to other hosts (Thebe's CDN, Binder) are blocked: the test must not depend on the
+network, and the failures of those blocked requests are not counted as console errors.
+MathJax is served from the book's own files (``convlab.book.sphinx_ext``), so the test
+waits for it and checks that every formula was typeset.
+
+What a reader would see as broken is checked on every page too: a table cell cut with
+"...", a Markdown table left as raw ``| --- |`` text, a column header that is a code
+name (``ci95_low``, ``a_as_b``), an image that did not load.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from urllib.parse import urlparse
@@ -33,6 +38,53 @@ ARGS = [
     "--disable-sync",
 ]
 LOOPBACK = {"127.0.0.1", "localhost"}
+# A header cell that is a variable name, not words: ci95_low, a_as_b, mean_accuracy.
+# A fraction printed as Python would (0.836000), where a page shows percent or points.
+RAW_FRACTION = re.compile(r"^-?0\.\d{4,}$")
+CODE_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$|ci95_|_as_")
+
+# What a reader sees, collected in the page once MathJax has typeset it.
+SEEN = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const main = document.querySelector("main") || document.body;
+  const maths = Array.from(main.querySelectorAll(".math"));
+  return {
+    cells: Array.from(main.querySelectorAll("td, th")).map(c => c.innerText.trim()),
+    headers: Array.from(main.querySelectorAll("thead th")).map(c => c.innerText.trim()),
+    text: main.innerText,
+    maths: maths.length,
+    typeset: maths.filter(m => m.querySelector("mjx-container")).length,
+    mathjax: Boolean(window.MathJax && MathJax.version),
+  };
+}"""
+
+
+def reader_problems(docname: str, seen: dict) -> list[str]:
+    """What a reader would see as broken on a page (from :data:`SEEN`)."""
+    problems = [
+        f"{docname}: cell cut short: {c!r}" for c in seen["cells"] if c.endswith(("...", "\u2026"))
+    ]
+    problems += [
+        f"{docname}: a raw fraction in a table: {c!r}"
+        for c in seen["cells"]
+        if RAW_FRACTION.match(c)
+    ]
+    if re.search(r"\|\s*-{3,}", seen["text"]):
+        problems.append(f"{docname}: raw Markdown table")
+    problems += [
+        f"{docname}: code name as a column header: {h!r}"
+        for h in seen["headers"]
+        if CODE_NAME.search(h)
+    ]
+    if seen["maths"] and seen["typeset"] < seen["maths"]:
+        problems.append(
+            f"{docname}: {seen['maths'] - seen['typeset']} of {seen['maths']} formulas not typeset "
+            f"(MathJax loaded: {seen['mathjax']})"
+        )
+    return problems
+
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install chromium)"
@@ -85,7 +137,7 @@ def test_every_page_loads_cleanly_in_chromium(server, browser, built_book):
             request_route.abort()
 
     browser.route("**/*", route)
-    problems = []
+    problems, maths = [], 0
     for docname in toc_pages():
         page = browser.new_page()
         errors: list[str] = []
@@ -109,12 +161,43 @@ def test_every_page_loads_cleanly_in_chromium(server, browser, built_book):
             "Array.from(document.images).map(i => [i.currentSrc || i.src, i.naturalWidth])"
         )
         broken = [src for src, width in images if width == 0]
+        seen = page.evaluate(SEEN)
+        problems += reader_problems(docname, seen)
+        maths += seen["typeset"]
         page.screenshot(path=str(shots / f"{docname.replace('/', '-')}.png"), full_page=True)
         page.close()
         assert images, f"{docname}: no images at all (the logo buttons, at least, are expected)"
         problems += [f"{docname}: {e}" for e in errors]
         problems += [f"{docname}: image did not load: {src}" for src in broken]
     assert not problems, "\n".join(problems)
+    assert maths > 0, "no formula was typeset on any page"
     assert sorted(p.name for p in shots.glob("*.png")) == sorted(
         f"{d.replace('/', '-')}.png" for d in toc_pages()
     )
+
+
+def test_reader_problems_catch_what_they_name():
+    """The checks themselves: each kind of breakage is reported, a clean page is not."""
+    clean = {
+        "cells": ["83.60", "kernel size"],
+        "headers": ["accuracy %"],
+        "text": "a | b",
+        "maths": 2,
+        "typeset": 2,
+        "mathjax": True,
+    }
+    assert reader_problems("p", clean) == []
+    broken = {
+        "cells": ["the smallest kernel that sees a neighbour on e...", "0.836000"],
+        "headers": ["ci95_low", "a_as_b", "mean_accuracy", "95% CI"],
+        "text": "| model | acc |\n| --- | ---: |",
+        "maths": 3,
+        "typeset": 1,
+        "mathjax": False,
+    }
+    found = reader_problems("p", broken)
+    assert sum("cut short" in p for p in found) == 1
+    assert sum("raw fraction" in p for p in found) == 1
+    assert sum("raw Markdown table" in p for p in found) == 1
+    assert sum("code name" in p for p in found) == 3
+    assert any("2 of 3 formulas not typeset" in p for p in found)

@@ -278,3 +278,18 @@ def test_train_command_reports_its_precision(capsys):
     with pytest.raises(SystemExit):  # argparse rejects it, with the choices
         main([*args, "--precision", "float16"])
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_training_many_models_does_not_print_tensorflows_retracing_warning(tiny, caplog):
+    """Each fresh model traces its own functions; after five, TensorFlow would warn on every
+    one, and the warning would land on a book page. Other TensorFlow warnings still pass."""
+    import logging
+
+    config = TrainConfig(epochs=1, batch_size=64, patience=None)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for seed in range(7):
+            train(SMALL_CNN, tiny, config, seed=seed, progress=False)
+        logging.getLogger("tensorflow").warning("another warning")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "retracing" in m]
+    assert "another warning" in messages

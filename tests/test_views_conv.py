@@ -31,3 +31,20 @@ def test_conv_output_figure_has_the_input_and_the_maps():
     fig = conv_output_figure(image, np.zeros((8, 8, 6)), channels=3)
     titles = [a.get_title() for a in fig.get_axes()]
     assert titles == ["input 8x8x1", "filter 0", "filter 1", "filter 2"]
+
+
+def test_kernel_fit_figure_draws_the_losses_and_both_kernels():
+    from convlab.kernel_fit import fit_kernel
+    from convlab.views.conv import kernel_fit_figure
+
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 10, 10, 1))
+    true = chapters.edge_kernel(1)
+    fit = fit_kernel(x, conv.conv2d(x, true), steps=50)
+    fig = kernel_fit_figure(fit, true)
+    loss_ax, pair = fig.get_axes()
+    np.testing.assert_allclose(loss_ax.lines[0].get_ydata(), fit.losses)
+    assert loss_ax.get_yscale() == "log" and pair.get_title() == "true | learned"
+    drawn = pair.images[0].get_array()
+    np.testing.assert_allclose(drawn[:, :3], true[:, :, 0, 0])
+    np.testing.assert_allclose(drawn[:, 4:], fit.kernel[:, :, 0, 0])

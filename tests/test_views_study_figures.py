@@ -55,7 +55,7 @@ def test_figures_are_returned_not_shown(tmp_path):
     assert "3 seeds" in ax.get_title()
     fig2 = accuracy_vs_params(result)
     assert fig2.axes[0].get_xscale() == "log"
-    assert {t.get_text() for t in fig2.axes[0].texts} == {"3x3", "5x5", "7x7"}
+    assert {t.get_text() for t in fig2.axes[0].get_legend().get_texts()} == {"3x3", "5x5", "7x7"}
     fig3 = study_curves(result)
     legend = [t.get_text() for t in fig3.axes[0].get_legend().get_texts()]
     assert legend == ["3x3", "5x5", "7x7"]
@@ -115,12 +115,16 @@ def test_accuracy_plot_draws_each_mean_its_interval_and_every_seed(tmp_path):
 
 def test_accuracy_vs_params_puts_each_arm_at_its_parameter_count(tmp_path):
     result = stored_result(tmp_path, "kernel-size")
-    (container,) = accuracy_vs_params(result).axes[0].containers
-    x, y, low, high = _bars(container)
+    ax = accuracy_vs_params(result).axes[0]
+    bars = [_bars(c) for c in ax.containers]  # one per arm
+    x, y, low, high = (np.concatenate(parts) for parts in zip(*bars, strict=True))
     table = result.table()
     assert list(x) == list(table["params"])
     assert list(y) == pytest.approx(list(100 * table["mean_accuracy"]))
     assert list(high - y) == pytest.approx(list(100 * table["ci95_half_width"]))
+    # named in a legend, not by text beside the points (which overlapped)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [str(a) for a in table.index]
+    assert len(ax.texts) == 0
 
 
 def test_study_curves_plot_the_mean_over_seeds(tmp_path):

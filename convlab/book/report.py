@@ -118,5 +118,29 @@ def benchmarks_markdown(root: Path = REPO_ROOT) -> str:
     parts = []
     for path in files:
         text = re.sub(r"(?m)^#+\s+(.*?)\s*#*\s*$", r"**\1**", path.read_text(encoding="utf8"))
-        parts.append(f"**{path.stem}** (`benchmarks/results/{path.name}`)\n\n{text.strip()}\n")
+        parts.append(
+            f"**{path.stem}** (`benchmarks/results/{path.name}`)\n\n{measured_line(path)}\n\n"
+            f"{text.strip()}\n"
+        )
     return "\n".join(parts)
+
+
+def measured_line(path: Path) -> str:
+    """When, where and how a benchmark table was measured, from the ``measured`` entry of
+    the JSON file written with it; says so where the file does not record it. These
+    tables are read from files, not re-measured by the build that shows them."""
+    record = path.with_suffix(".json")
+    try:
+        measured = json.loads(record.read_text(encoding="utf8")).get("measured")
+    except (OSError, ValueError, AttributeError):
+        measured = None
+    if not measured:
+        return (
+            "*Read from a file, not measured by this build; the file does not record when, "
+            "where or how it was measured.*"
+        )
+    return (
+        f"*Read from a file, not measured by this build. Measured {measured.get('date', '?')} "
+        f"on {measured.get('machine', '?')}, with `{measured.get('command', '?')}` at revision "
+        f"{measured.get('revision', '?')}.*"
+    )

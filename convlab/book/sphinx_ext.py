@@ -1,16 +1,61 @@
 """A small Sphinx extension for the book (listed in ``_config.yml`` under ``sphinx``).
 
-With jupyter-book 1.0.4, Sphinx 7.4 and sphinx-thebe 0.3.1, every page gets some inline
-scripts twice, among them ``const THEBE_JS_URL = ...``: declaring a ``const`` twice is an
-uncaught SyntaxError in the browser, which stops the rest of that script. We drop exact
-duplicates from each page's script list before it is written.
+**MathJax from the book's own files.** Jupyter Book loads MathJax from a CDN, so offline
+(and in the browser test, which blocks other hosts) every formula shows as raw TeX. The
+``sphinx-mathjax-offline`` package ships MathJax 3; :func:`copy_mathjax` copies the part
+the pages use (the ``tex-chtml`` component, its fonts, TeX extensions and the menu, about
+3 MB instead of the package's 24) to ``_static/mathjax``, and ``mathjax_path`` points
+there.
+
+**Duplicate scripts.** With jupyter-book 1.0.4, Sphinx 7.4 and sphinx-thebe 0.3.1, every
+page gets some inline scripts twice, among them ``const THEBE_JS_URL = ...``: declaring a
+``const`` twice is an uncaught SyntaxError in the browser, which stops the rest of that
+script. We drop exact duplicates from each page's script list before it is written.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+from pathlib import Path
 from typing import Any
 
-__all__ = ["dedupe_scripts", "setup"]
+__all__ = ["MATHJAX_PATH", "copy_mathjax", "dedupe_scripts", "mathjax_source", "setup"]
+
+MATHJAX_PATH = "mathjax/tex-chtml.js"  # relative to _static
+# What tex-chtml.js loads at run time: fonts, TeX extensions it autoloads, the menu and
+# the accessibility component the menu starts.
+_MATHJAX_PARTS = ("tex-chtml.js", "output/chtml", "input/tex", "ui", "a11y", "adaptors")
+
+
+def mathjax_source() -> Path:
+    """The MathJax folder of the installed ``sphinx-mathjax-offline`` package."""
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "The book serves MathJax from its own files and needs the package "
+            "sphinx-mathjax-offline: pip install -e '.[book]'."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
+
+
+def copy_mathjax(app, exception) -> None:
+    """``build-finished`` handler: copy MathJax into the HTML output's ``_static``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    source, target = mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in _MATHJAX_PARTS:
+        src, dst = source / part, target / part
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+
+
+def _use_local_mathjax(app, config) -> None:
+    mathjax_source()  # fail at the start of a build, not after it
+    config.mathjax_path = MATHJAX_PATH
 
 
 def _key(script: Any) -> tuple:
@@ -38,5 +83,7 @@ def dedupe_scripts(app, pagename: str, templatename: str, context: dict, doctree
 
 
 def setup(app) -> dict[str, Any]:
+    app.connect("config-inited", _use_local_mathjax, priority=900)
+    app.connect("build-finished", copy_mathjax)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

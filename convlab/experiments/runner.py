@@ -174,8 +174,12 @@ def load_study(
     store: ResultsStore | str | None = None,
     dataset: str | None = None,
     seeds: int | Sequence[int] | None = None,
+    keep_models: bool = False,
 ) -> StudyResult:
-    """What the store holds for a study, training nothing (``result.missing`` says the rest)."""
+    """What the store holds for a study, training nothing (``result.missing`` says the rest).
+
+    With ``keep_models`` each run's result also holds its Keras model, and a run stored
+    without one counts as missing."""
     if not isinstance(study, Study):
         raise StudyError(
             f"Expected a Study, got {study!r}: look a shipped one up with "
@@ -187,7 +191,7 @@ def load_study(
     first_problem = len(store.problems)
     runs = []
     for run in plan(study, profile, dataset, _seeds(study, profile, seeds)):
-        result = store.load(run.inputs)
+        result = store.load(run.inputs, with_model=keep_models)
         status = "missing" if result is None else "stored"
         runs.append(dataclasses.replace(run, result=result, status=status))
     problems = tuple(store.problems[first_problem:])
@@ -212,6 +216,7 @@ def run_study(
     dataset: str | None = None,
     progress: bool = True,
     seeds: int | Sequence[int] | None = None,
+    keep_models: bool = False,
 ) -> StudyResult:
     """Load a study's stored runs and train only the missing ones.
 
@@ -225,9 +230,12 @@ def run_study(
         dataset: default :func:`convlab.settings.dataset`.
         progress: a progress bar over the runs to train, with an ETA.
         seeds: a number of seeds or the seeds themselves; default the study's or profile's.
+        keep_models: also store and return each run's trained Keras model (``run.result.
+            model``), for measurements beyond test accuracy; runs stored without their
+            model are trained again.
     """
     store = _store(store)
-    loaded = load_study(study, profile, store, dataset, seeds)
+    loaded = load_study(study, profile, store, dataset, seeds, keep_models)
     study, profile, dataset = loaded.study, loaded.profile, loaded.dataset
     todo: dict[str, Run] = {}
     for run in loaded.runs:
@@ -253,7 +261,7 @@ def run_study(
                 bar.set_description(
                     f"{study.name}: run {i}/{len(todo)} ({run.arm}, seed {run.seed})"
                 )
-                done[key] = _train_and_save(run.inputs, store, False, run.spec, run.config)
+                done[key] = _train_and_save(run.inputs, store, keep_models, run.spec, run.config)
                 bar.update(costs[key])
         finally:
             bar.close()

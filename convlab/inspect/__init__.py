@@ -4,6 +4,8 @@
 - :mod:`~convlab.inspect.features`: feature maps of every conv layer for one image.
 - :mod:`~convlab.inspect.errors`: per-class accuracy side by side, confused pairs, mistakes.
 - :mod:`~convlab.inspect.translation`: accuracy under shifts; equivariance of a conv layer.
+- :mod:`~convlab.inspect.shift_robustness`: how much accuracy each arm of a study loses on
+  shifted images, paired by seed and image (e.g. pooling against none).
 - :mod:`~convlab.inspect.locality`: one fixed pixel permutation for every image.
 - :mod:`~convlab.inspect.receptive`: receptive field of each layer, drawn on an image.
 - :mod:`~convlab.inspect.tabular`: a 1-D CNN against an MLP on a table with unordered
@@ -36,11 +38,13 @@ from convlab.inspect.receptive import (
     receptive_field_figure,
     receptive_field_table,
 )
+from convlab.inspect.shift_robustness import ShiftRobustness, shift_robustness
 from convlab.inspect.tabular import (
     TABULAR_MODELS,
     compare_on_tabular,
     conv_minus_mlp,
     summarize_runs,
+    tabular_reading,
 )
 from convlab.inspect.translation import (
     accuracy_vs_shift,
@@ -52,6 +56,7 @@ from convlab.inspect.translation import (
 
 __all__ = [
     "TABULAR_MODELS",
+    "ShiftRobustness",
     "InspectError",
     "accuracy_vs_shift",
     "compare_on_tabular",
@@ -79,5 +84,7 @@ __all__ = [
     "shift_figure",
     "shift_images",
     "shift_response",
+    "shift_robustness",
     "summarize_runs",
+    "tabular_reading",
 ]

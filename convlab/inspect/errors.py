@@ -80,7 +80,7 @@ def per_class_figure(table: pd.DataFrame):
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()  # first class on top, as in the table
     ax.set_xlabel("test accuracy of the class")
-    ax.set_xlim(max(0.0, float(np.nanmin(table[models].to_numpy())) - 0.1), 1.0)
+    ax.set_xlim(0.0, 1.0)  # a bar's length is its value: bars start at zero
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=len(models), frameon=False)
     return fig
 

@@ -57,7 +57,9 @@ def shift_images(x: np.ndarray, dx: int, dy: int = 0, fill: float = 0.0) -> np.n
     return out
 
 
-def _directions(k: int) -> list[tuple[int, int]]:
+def directions(k: int) -> list[tuple[int, int]]:
+    """The four shifts by ``k`` pixels (right, left, down, up) as ``(dx, dy)``; for 0,
+    ``[(0, 0)]``."""
     return [(0, 0)] if k == 0 else [(k, 0), (-k, 0), (0, k), (0, -k)]
 
 
@@ -91,7 +93,7 @@ def accuracy_vs_shift(
                 np.mean(
                     [
                         np.mean(predict_classes(model, shift_images(x, dx, dy)) == y)
-                        for dx, dy in _directions(k)
+                        for dx, dy in directions(k)
                     ]
                 )
             )

@@ -1,4 +1,5 @@
-"""Figures of a convolution: what a shift does to its output, and its feature maps."""
+"""Figures of a convolution: what a shift does to its output, its feature maps, and a kernel
+learned by gradient descent."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import numpy as np
 
 from convlab import conv
 from convlab.inspect.translation import shift_images
-from convlab.views.plot import grid, show_image
+from convlab.views.plot import figure, grid, show_image
 
-__all__ = ["conv_output_figure", "equivariance_figure"]
+__all__ = ["conv_output_figure", "equivariance_figure", "kernel_fit_figure"]
 
 
 def equivariance_figure(image: np.ndarray, kernel: np.ndarray, shift: int = 4):
@@ -49,4 +50,30 @@ def conv_output_figure(image: np.ndarray, output: np.ndarray, channels: int = 4)
             vmin=-lim,
             vmax=lim,
         )
+    return fig
+
+
+def kernel_fit_figure(fit, true_kernel: np.ndarray):
+    """The loss of :func:`convlab.kernel_fit.fit_kernel` step by step (log scale), and the
+    learned kernel beside the true one (first input and output channel), same colours."""
+    fig, ax = figure((8.0, 2.8))
+    ax.remove()
+    loss_ax = fig.add_subplot(1, 3, (1, 2))
+    loss_ax.semilogy(np.arange(len(fit.losses)), fit.losses)
+    loss_ax.set_xlabel("gradient step")
+    loss_ax.set_ylabel("mean squared error")
+    loss_ax.grid(alpha=0.3)
+    true = np.asarray(true_kernel)[:, :, 0, 0]
+    learned = np.asarray(fit.kernel)[:, :, 0, 0]
+    lim = float(np.abs(true).max()) or 1.0
+    pair = fig.add_subplot(1, 3, 3)
+    pair.imshow(
+        np.hstack([true, np.full((true.shape[0], 1), np.nan), learned]),
+        cmap="RdBu",
+        vmin=-lim,
+        vmax=lim,
+    )
+    pair.set_title("true | learned", fontsize=9)
+    pair.set_xticks([])
+    pair.set_yticks([])
     return fig

@@ -50,7 +50,8 @@ def design_table(spec: ModelSpec) -> pd.DataFrame:
         (
             "kernel size",
             _same([f"{x.kernel_size}x{x.kernel_size}" for x in b]),
-            "the smallest kernel with a centre; stacked, small kernels see far with few weights",
+            "the smallest kernel that sees a neighbour on every side; stacked, small kernels "
+            "see far with few weights",
             "kernel-size",
         ),
         (
@@ -80,7 +81,8 @@ def design_table(spec: ModelSpec) -> pd.DataFrame:
         (
             "downsampling",
             downsampling,
-            "halves the resolution, keeps the strongest response, tolerates small shifts",
+            "halves the resolution and keeps each window's strongest response; whether it "
+            "buys shift tolerance is measured in the interpretation chapter",
             "downsampling",
         ),
         (

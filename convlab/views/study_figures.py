@@ -75,21 +75,18 @@ def accuracy_vs_params(result, title: str | None = None):
     """Mean test accuracy (± 95% CI) against the number of parameters (log scale)."""
     table = result.table()
     fig, ax = figure()
-    ax.errorbar(
-        table["params"],
-        100 * table["mean_accuracy"],
-        yerr=error_bars(table["ci95_half_width"]),
-        fmt="o",
-        capsize=4,
-    )
+    # One marker per arm, named in a legend beside the axes: arms of similar size and
+    # accuracy would make labels written next to the points overlap.
     for label, row in table.iterrows():
-        ax.annotate(
-            str(label),
-            (row["params"], 100 * row["mean_accuracy"]),
-            textcoords="offset points",
-            xytext=(5, 5),
-            fontsize=8,
+        ax.errorbar(
+            [row["params"]],
+            [100 * row["mean_accuracy"]],
+            yerr=error_bars([row["ci95_half_width"]]),
+            fmt="o",
+            capsize=4,
+            label=str(label),
         )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=8)
     ax.set_xscale("log")
     ax.margins(x=0.15)
     ax.set_xlabel("parameters")
