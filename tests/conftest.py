@@ -21,14 +21,21 @@ class BuiltBook:
     html: Path  # build_dir / "html"
 
 
+# The profile the HTML and browser tests build the book in: smoke in `make test`; set
+# CONVLAB_TEST_BOOK_PROFILE=quick to put the quick book through the same tests.
+BOOK_PROFILE = os.environ.get("CONVLAB_TEST_BOOK_PROFILE", "smoke")
+
+
 def run_book_build(root: Path, build_dir: Path, *extra: str, env: dict | None = None):
-    """``python -m convlab book build`` in the smoke profile; returns the CompletedProcess."""
+    """``python -m convlab book build`` in :data:`BOOK_PROFILE` (smoke unless set);
+    returns the CompletedProcess."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     env.pop("CONVLAB_RESULTS_DIR", None)
     cmd = [sys.executable, "-m", "convlab", "book", "build", "--root", str(root)]
-    cmd += ["--build-dir", str(build_dir), "--profile", "smoke", "--quiet", *extra]
+    cmd += ["--build-dir", str(build_dir), "--profile", BOOK_PROFILE, "--quiet", *extra]
     # cwd is the book's root, like `make book`; `python -m` also puts it first on sys.path.
-    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=1500)
+    timeout = 1500 if BOOK_PROFILE == "smoke" else 7200
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

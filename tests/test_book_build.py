@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import BOOK_PROFILE, REPO
 
 from convlab.book.paired import notebook_sources
 
@@ -122,7 +122,7 @@ def test_launch_buttons_open_notebooks_that_exist(site, page):
 
 def test_the_build_report_names_profile_and_times_every_chapter(site):
     text = visible_text(article(site / "book" / "build-report.html"))
-    assert "profile smoke" in text and "dataset fashion-mnist" in text
+    assert f"profile {BOOK_PROFILE}" in text and "dataset fashion-mnist" in text
     for page in NOTEBOOKS & set(toc_pages()):
         assert re.search(rf"{re.escape(page)} [\d-]+ [\d:]+ (cache|force) [\d.]+ ✅", text), page
 
