@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +119,56 @@ def fmnist():
 def tiny(request):
     """:func:`tiny_dataset`, grayscale and RGB."""
     return tiny_dataset(request.param)
+
+
+# Headless Chromium (Debian's `chromium`) for the browser tests, driven by Playwright.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install chromium)"
+)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """A fresh-profile headless Chromium context, offline-clean (no first-run, no sync)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),  # fresh profile each run
+            executable_path=CHROMIUM,
+            headless=True,
+            args=ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serving(directory: Path):
+    """``directory`` over HTTP on the loopback interface, as GitHub Pages would serve it;
+    yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

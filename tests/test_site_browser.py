@@ -16,27 +16,13 @@ name (``ci95_low``, ``a_as_b``), an image that did not load.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import shutil
-import threading
 from urllib.parse import urlparse
 
 import pytest
+from conftest import NEEDS_CHROMIUM, serving
 from test_book_build import toc_pages
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOOPBACK = {"127.0.0.1", "localhost"}
 # A header cell that is a variable name, not words: ci95_low, a_as_b, mean_accuracy.
 # A fraction printed as Python would (0.836000), where a page shows percent or points.
@@ -86,41 +72,14 @@ def reader_problems(docname: str, seen: dict) -> list[str]:
     return problems
 
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which("chromium"), reason="needs Debian's chromium (apt-get install chromium)"
-)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output clean
-        pass
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def server(built_book):
     assert built_book.returncode == 0, built_book.log[-6000:]
-    handler = functools.partial(_QuietHandler, directory=str(built_book.html))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # fresh profile each run
-            executable_path=CHROMIUM,
-            headless=True,
-            args=ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
+    with serving(built_book.html) as url:
+        yield url
 
 
 def test_every_page_loads_cleanly_in_chromium(server, browser, built_book):
@@ -201,3 +160,23 @@ def test_reader_problems_catch_what_they_name():
     assert sum("raw Markdown table" in p for p in found) == 1
     assert sum("code name" in p for p in found) == 3
     assert any("2 of 3 formulas not typeset" in p for p in found)
+
+
+def test_the_convolution_lab_works_in_the_built_page(server, browser):
+    """The lab on the convolution chapter: started, offline, with the CNN's own filters."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.goto(f"{server}/book/convolution-formula.html", wait_until="load")
+    page.wait_for_selector(".convlab-lab[data-ready]")
+    learned = page.eval_on_selector_all(
+        "select[name=preset] option",
+        "os => os.filter(o => o.text.startsWith('learned')).map(o => o.value)",
+    )
+    assert learned, "the lab offers none of the CNN's learned filters"
+    page.select_option("select[name=preset]", learned[0])
+    state = page.eval_on_selector(".convlab-lab", "root => root.dataset.state")
+    rows = page.eval_on_selector_all(".cl-conv-values tbody tr", "rs => rs.length")
+    page.close()
+    assert state == "ok" and rows > 0
+    assert not errors, errors
