@@ -172,3 +172,24 @@ def serving(directory: Path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextlib.contextmanager
+def figure_page(browser, figure, name: str, site: Path):
+    """A page holding only ``figure`` (``convlab-{name}``), served from ``site`` and opened
+    in ``browser`` once its script is ready; yields ``(page, errors)``, ``errors``
+    collecting uncaught exceptions and console errors."""
+    from convlab.views.embed import page as figure_html
+
+    (site / "index.html").write_text(figure_html(figure, name), encoding="utf-8")
+    tab = browser.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        with serving(site) as url:
+            tab.goto(f"{url}/index.html", wait_until="load")
+            tab.wait_for_selector(f".convlab-{name}[data-ready]")
+            yield tab, errors
+    finally:
+        tab.close()

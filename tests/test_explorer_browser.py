@@ -11,13 +11,12 @@ from __future__ import annotations
 import conftest
 import numpy as np
 import pytest
-from conftest import NEEDS_CHROMIUM, serving
+from conftest import NEEDS_CHROMIUM, figure_page
 
 from convlab.experiments import get_study
 from convlab.experiments.profiles import PROFILES
 from convlab.experiments.runner import load_study, plan
 from convlab.experiments.store import ResultsStore
-from convlab.views.embed import page
 from convlab.views.explorer import run_explorer
 
 pytestmark = NEEDS_CHROMIUM
@@ -62,16 +61,8 @@ def explorer_page(store, browser, tmp_path_factory):
         for n in ("depth", "padding", "kernel-size")
     ]
     site = tmp_path_factory.mktemp("explorer")
-    (site / "index.html").write_text(page(run_explorer(results), "Run explorer"), "utf-8")
-    tab = browser.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    with serving(site) as url:
-        tab.goto(f"{url}/index.html", wait_until="load")
-        tab.wait_for_selector(".convlab-explorer[data-ready]")
+    with figure_page(browser, run_explorer(results), "explorer", site) as (tab, errors):
         yield tab, errors, site
-    tab.close()
 
 
 def test_explorer_shows_every_run_of_the_store_with_its_number(store, explorer_page):

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import NEEDS_CHROMIUM, serving
+from conftest import NEEDS_CHROMIUM, figure_page
 
 from convlab import conv
 from convlab.pool import pool2d
-from convlab.views.embed import page
 from convlab.views.lab import LabError, convolution_lab
 
 pytestmark = NEEDS_CHROMIUM
@@ -99,16 +98,8 @@ def lab(fmnist):
 @pytest.fixture(scope="module")
 def lab_page(lab, browser, tmp_path_factory):
     site = tmp_path_factory.mktemp("lab")
-    (site / "index.html").write_text(page(lab, "Convolution lab"), encoding="utf-8")
-    tab = browser.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    with serving(site) as url:
-        tab.goto(f"{url}/index.html", wait_until="load")
-        tab.wait_for_selector(".convlab-lab[data-ready]")
+    with figure_page(browser, lab, "lab", site) as (tab, errors):
         yield tab, errors, site
-    tab.close()
 
 
 def set_controls(tab, image, kernel, k, stride, padding, p, pool, pool_size, pool_stride, edits):

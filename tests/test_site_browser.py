@@ -180,3 +180,32 @@ def test_the_convolution_lab_works_in_the_built_page(server, browser):
     page.close()
     assert state == "ok" and rows > 0
     assert not errors, errors
+
+
+def test_the_run_explorer_shows_the_builds_own_runs(server, browser, built_book):
+    """The explorer on the experiments page: every run it lists is a record of the store
+    the build wrote, with the record's own test accuracy."""
+    from convlab.experiments.store import ResultsStore
+
+    stored = {
+        r["key"]: r["result"]["test_accuracy"]
+        for r in ResultsStore(built_book.build_dir / "results").records()
+    }
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.goto(f"{server}/book/experiments.html", wait_until="load")
+    page.wait_for_selector(".convlab-explorer[data-ready]")
+    studies = page.eval_on_selector_all("select[name=study] option", "os => os.map(o => o.text)")
+    shown = {}
+    for name in studies:
+        page.select_option("select[name=study]", label=name)
+        rows = page.eval_on_selector_all(
+            ".cx-runs tbody tr", "rs => rs.map(r => [r.dataset.key, r.children[2].dataset.value])"
+        )
+        assert rows, f"{name}: no run listed"
+        shown.update({key: float(value) for key, value in rows})
+    page.close()
+    assert len(studies) >= 10
+    assert {k: stored.get(k) for k in shown} == shown
+    assert not errors, errors
