@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.convlab-installed
 # Which results to compute: smoke | quick | full. Empty: full with a GPU, quick without.
 PROFILE ?=
 
-.PHONY: book test lint lock bench clean
+.PHONY: book test lint lock bench serving-check clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check convlab tests benchmarks
-	$(BIN)/ruff format --check convlab tests benchmarks
+	$(BIN)/ruff check convlab tests benchmarks checks
+	$(BIN)/ruff format --check convlab tests benchmarks checks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+serving-check: $(STAMP)  # needs a pip index: makes .venv-serving with the container's TF
+	bash checks/serving_version.sh
 
 lock: $(STAMP)  # a maintainer's command: re-resolves the pins for every Python >= 3.10
 	$(BIN)/python -m pip install --quiet uv

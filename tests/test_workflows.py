@@ -104,6 +104,13 @@ def test_the_book_workflow_builds_full_on_a_gpu_and_deploys_to_pages():
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
 
 
+def test_the_book_workflow_checks_the_serving_version_before_the_book():
+    runs = [step.get("run", "") for step in steps(load("book.yml")["jobs"]["build"])]
+    check = next(i for i, r in enumerate(runs) if "checks/serving_version.sh" in r)
+    book = next(i for i, r in enumerate(runs) if "make book" in r)
+    assert check < book  # the chapter states the record the workflow just wrote
+
+
 def test_binder_installs_convlab_from_the_repository():
     lines = (REPO / "binder" / "requirements.txt").read_text().splitlines()
     entries = [line.strip() for line in lines if line.strip() and not line.startswith("#")]

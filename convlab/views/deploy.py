@@ -3,6 +3,7 @@
 - :func:`artifact_table`: the members of a ``model.tar.gz``, with their sizes.
 - :func:`predictions_figure`: each image beside the endpoint's answer for it (its best
   classes and their probabilities), titled with the true label.
+- :func:`serving_check_sentence`: what the serving-version check verified, where and when.
 
 Figures are made without pyplot, so nothing is shown or kept open behind the caller's
 back: a notebook displays the returned figure once.
@@ -24,7 +25,7 @@ import pandas as pd
 from convlab.errors import ConvlabError
 from convlab.views.plot import grid, show_image
 
-__all__ = ["RIGHT", "WRONG", "artifact_table", "predictions_figure"]
+__all__ = ["RIGHT", "WRONG", "artifact_table", "predictions_figure", "serving_check_sentence"]
 
 RIGHT, WRONG, OTHER = "tab:green", "tab:red", "0.7"  # bar colours
 
@@ -89,3 +90,22 @@ def predictions_figure(
         bars_ax.set_yticks(range(len(names)), names, fontsize=7)
         bars_ax.set_title(f"{answer['class']} {answer['probability']:.0%}", fontsize=8)
     return fig
+
+
+def serving_check_sentence(record: dict) -> str:
+    """One Markdown sentence from :func:`convlab.deploy.serving_check.load_serving_check`."""
+    worst = max(c["max_abs_difference"] for c in record["cases"].values())
+    bodies = " and ".join(name.upper() for name in sorted(record["cases"]))
+    served, wrote = record["serving_tensorflow"], record["exported_by"]["tensorflow"]
+    where = f"on {record['verified']} ({record['machine']})"
+    if not record["agrees"]:
+        return (
+            f"**Not verified**: {where}, TensorFlow {served} did not answer as Keras did for "
+            f"an export written by TensorFlow {wrote}. Export with TensorFlow {served} instead."
+        )
+    return (
+        f"Verified {where}: TensorFlow {served} loaded an export written by TensorFlow "
+        f"{wrote} and, through `code/inference.py`, answered {bodies} requests as "
+        f"the Keras model did (largest probability difference {worst:.1e}); "
+        "`bash checks/serving_version.sh` repeats the check."
+    )

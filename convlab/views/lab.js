@@ -237,7 +237,7 @@
     }
     function buildKernelGrid() {
       kernelGrid.replaceChildren();
-      kernelGrid.style.gridTemplateColumns = `repeat(${kernel.length}, 4.2em)`;
+      kernelGrid.style.gridTemplateColumns = `repeat(${kernel.length}, 5.2em)`;
       kernel.forEach((row, u) => row.forEach((v, w) => {
         const input = el("input", { type: "number", step: "0.1", value: String(+v.toFixed(4)),
           "aria-label": `weight row ${u + 1}, column ${w + 1}`, name: `w-${u}-${w}` });

@@ -35,7 +35,7 @@ _STYLE = """
   background: #000; }
 .convlab-lab .cl-draw button[aria-pressed="true"] { background: #fff; }
 .convlab-lab .cl-kernel { display: grid; gap: 2px; }
-.convlab-lab .cl-kernel input { width: 4em; font-size: 0.8em; }
+.convlab-lab .cl-kernel input { width: 5.5em; font-size: 0.8em; }
 .convlab-lab .cl-panels { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .convlab-lab figure { margin: 0.5em 0; }
 .convlab-lab canvas { image-rendering: pixelated; border: 1px solid #999; }
