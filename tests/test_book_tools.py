@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from convlab.book import build, kernel, paired, prose, report, sphinx_ext
 
@@ -354,3 +355,19 @@ def test_book_build_outside_a_book_says_where_to_run(tmp_path, capsys):
 
     assert main(["book", "build", "--root", str(tmp_path), "--profile", "smoke"]) == 2
     assert "No _config.yml" in capsys.readouterr().err
+
+
+def test_a_wrong_setting_is_one_message_without_tensorflow_start_up_lines(tmp_path):
+    """The default profile asks Keras for a GPU before the build starts: TensorFlow's native
+    start-up lines must not bury the one message (exit 2, before Sphinx)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("CONVLAB_PROFILE", "TF_CPP_MIN_LOG_LEVEL")
+    }
+    cmd = [sys.executable, "-m", "convlab", "book", "build", "--root", str(REPO)]
+    cmd += ["--build-dir", str(tmp_path / "_build"), "--dataset", "cifar100"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("convlab: error:"), proc.stderr
+    assert "cifar100" in lines[0] and "fashion-mnist" in lines[0]
+    assert not (tmp_path / "_build").exists()  # nothing built, nothing started

@@ -159,12 +159,9 @@ def _check(settings: BuildSettings) -> None:
             )
     import importlib.util
 
+    from convlab.book.kernel import start_backend_quietly
     from convlab.data import load
-    from convlab.experiments import get_profile
-    from convlab.settings import precision_name
 
-    get_profile(settings.profile)  # raises a ConvlabError that names the valid profiles
-    precision_name()  # ... and one that names the valid CONVLAB_PRECISION values
     missing = [
         m for m in ("jupyter_book", "myst_nb", "ipykernel") if not importlib.util.find_spec(m)
     ]
@@ -176,6 +173,14 @@ def _check(settings: BuildSettings) -> None:
     # Every chapter loads the dataset: find and verify it once here, so that a missing or
     # corrupt copy is one message before Sphinx starts, not a traceback in every chapter.
     load(settings.dataset)
+    # The profile and precision checks import Keras: start its backend without the native
+    # start-up lines, so that a wrong name is the only thing printed.
+    start_backend_quietly()
+    from convlab.experiments import get_profile
+    from convlab.settings import precision_name
+
+    get_profile(settings.profile)  # raises a ConvlabError that names the valid profiles
+    precision_name()  # ... and one that names the valid CONVLAB_PRECISION values
 
 
 def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:

@@ -86,6 +86,10 @@ def run_build(args: argparse.Namespace) -> int:
     results = args.results_dir or os.environ.get("CONVLAB_RESULTS_DIR") or build_dir / "results"
     if args.dataset:
         os.environ["CONVLAB_DATASET"] = args.dataset
+    if not args.profile:  # the default profile asks Keras for a GPU: start it quietly first
+        from convlab.book.kernel import start_backend_quietly
+
+        start_backend_quietly()
     config = BuildSettings(
         root=root,
         build_dir=build_dir,
