@@ -47,6 +47,8 @@ __all__ = [
     "load",
     "load_dataset",
     "locate",
+    "VOUCH_ENV",
+    "vouched_hashes",
 ]
 
 _KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -343,9 +345,24 @@ def _fix_hint(info: DatasetInfo) -> str:
     )
 
 
+VOUCH_ENV = "CONVLAB_VOUCHED_SHA256"
+
+
+def vouched_hashes() -> frozenset[str]:
+    """SHA-256 digests that ``CONVLAB_VOUCHED_SHA256`` (comma-separated) vouches for.
+
+    A file whose digest is listed is accepted in place of the official one, for tests and
+    builds from files in the official format that are not the official files (the
+    CIFAR-10 book of the test suite). Nobody sets it by accident: it must name the exact
+    64-digit digest of the file it lets in. Unpickling stays restricted either way.
+    """
+    raw = os.environ.get(VOUCH_ENV, "")
+    return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
 def _check_hash(info: DatasetInfo, fname: str, path: Path, data: bytes, what: str) -> None:
     actual = _sha256(data)
-    if actual != info.files[fname]:
+    if actual != info.files[fname] and actual not in vouched_hashes():
         raise DataError(
             f"{path}: SHA-256 of the {what} is {actual}, expected {info.files[fname]}: the "
             f"file is corrupt or not the official {info.title} file. {_fix_hint(info)}"

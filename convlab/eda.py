@@ -17,7 +17,14 @@ import pandas as pd
 from convlab.data import Dataset
 from convlab.errors import ConvlabError
 
-__all__ = ["SPLITS", "class_means", "pixel_stats", "split_arrays", "split_summary"]
+__all__ = [
+    "SPLITS",
+    "class_means",
+    "pixel_stats",
+    "split_arrays",
+    "split_summary",
+    "template_share",
+]
 
 SPLITS = ("train", "test")
 
@@ -76,3 +83,20 @@ def class_means(ds: Dataset, split: str = "train") -> np.ndarray:
     """The mean image of each class, float64 on the 0-255 scale: ``(classes, H, W[, C])``."""
     x, y = split_arrays(ds, split)
     return np.stack([x[y == k].mean(axis=0, dtype=np.float64) for k in range(len(ds.class_names))])
+
+
+def template_share(ds: Dataset, split: str = "train") -> float:
+    """The share of the pixels' variance that the class means explain (between-class
+    variance over total variance, pooled over pixels and channels): how much a
+    fixed-position template per class, what an MLP can use directly, captures.
+
+    1 if every image equals its class mean; 0 if the class means are all alike (or the
+    pixels do not vary at all).
+    """
+    x, y = split_arrays(ds, split)
+    x = x.reshape(len(x), -1).astype(np.float64)
+    means = class_means(ds, split).reshape(len(ds.class_names), -1)
+    counts = np.bincount(y, minlength=len(ds.class_names))
+    between = (counts[:, None] * (means - x.mean(axis=0)) ** 2).sum()
+    total = ((x - x.mean(axis=0)) ** 2).sum()
+    return float(between / total) if total > 0 else 0.0

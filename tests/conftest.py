@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import io
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,3 +196,78 @@ def figure_page(browser, figure, name: str, site: Path):
             yield tab, errors
     finally:
         tab.close()
+
+
+# --------------------------------------------------------------------------- CIFAR-10 files
+
+
+class Py2Pickler(pickle._Pickler):
+    """Pickles bytes as Python 2 ``str``, as in the official batches (pickled by Python 2).
+
+    Python 3 reads those back as bytes with ``encoding="bytes"``; Python 3's own protocol 2
+    would write ``_codecs.encode`` calls instead, which Keras' restricted reader refuses.
+    """
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def save_py2_str(self, obj: bytes) -> None:
+        n = len(obj)
+        if n < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([n]) + obj)
+        else:
+            self.write(pickle.BINSTRING + n.to_bytes(4, "little") + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_py2_str
+
+
+CIFAR_BATCHES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
+
+
+def cifar_archive(batches=CIFAR_BATCHES, n=2, seed=0, n_test=None, learnable=False):
+    """A CIFAR-10 python archive in the official layout; returns (bytes, {batch: dict}).
+
+    ``n`` images per training batch (``n_test`` in the test batch, default ``n``): random
+    pixels, or with ``learnable`` each class's own colour plus noise, which compresses well
+    and gives a classifier something to learn (the whole-book build uses it).
+    """
+    import numpy as np
+
+    from convlab.data import DATASETS
+
+    names_of_classes = DATASETS["cifar10"].class_names
+    rng = np.random.default_rng(seed)
+    colours = rng.integers(40, 216, (10, 3))
+    buf, contents = io.BytesIO(), {}
+
+    def pixels(labels):
+        if not learnable:
+            return rng.integers(0, 256, (len(labels), 3072), dtype=np.uint8)
+        planes = np.repeat(colours[labels][:, :, None], 1024, axis=2)  # (N, 3, 1024)
+        noise = rng.integers(-12, 13, planes.shape)
+        return np.clip(planes + noise, 0, 255).astype(np.uint8).reshape(len(labels), 3072)
+
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+
+        def add(name, obj):
+            out = io.BytesIO()
+            Py2Pickler(out, protocol=2).dump(obj)
+            raw = out.getvalue()
+            member = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            member.size = len(raw)
+            tar.addfile(member, io.BytesIO(raw))
+
+        meta = {b"label_names": [c.encode() for c in names_of_classes], b"num_vis": 3072}
+        add("batches.meta", meta)
+        for name in batches:
+            size = n if name != "test_batch" or n_test is None else n_test
+            labels = rng.integers(0, 10, size)
+            batch = {
+                b"batch_label": f"{name} of 6".encode(),
+                b"labels": [int(v) for v in labels],
+                b"data": pixels(labels),
+                b"filenames": [f"img_{i}.png".encode() for i in range(size)],
+            }
+            contents[name] = batch
+            add(name, batch)
+    return buf.getvalue(), contents

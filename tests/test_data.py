@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CIFAR_BATCHES, cifar_archive
 
 from convlab.cli import main
 from convlab.data import DATASETS, DataError, dataset_info, load, load_dataset, locate
@@ -382,57 +383,6 @@ CIFAR = DATASETS["cifar10"]
 CIFAR_FIX = "Delete the file and run again to download a fresh copy."
 
 
-class Py2Pickler(pickle._Pickler):
-    """Pickles bytes as Python 2 ``str``, as in the official batches (pickled by Python 2).
-
-    Python 3 reads those back as bytes with ``encoding="bytes"``; Python 3's own protocol 2
-    would write ``_codecs.encode`` calls instead, which Keras' restricted reader refuses.
-    """
-
-    dispatch = pickle._Pickler.dispatch.copy()
-
-    def save_py2_str(self, obj: bytes) -> None:
-        n = len(obj)
-        if n < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([n]) + obj)
-        else:
-            self.write(pickle.BINSTRING + n.to_bytes(4, "little") + obj)
-        self.memoize(obj)
-
-    dispatch[bytes] = save_py2_str
-
-
-CIFAR_BATCHES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")
-
-
-def cifar_archive(batches=CIFAR_BATCHES, n=2, seed=0):
-    """A CIFAR-10 python archive in the official layout; returns (bytes, {batch: dict})."""
-    rng = np.random.default_rng(seed)
-    buf, contents = io.BytesIO(), {}
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-
-        def add(name, obj):
-            out = io.BytesIO()
-            Py2Pickler(out, protocol=2).dump(obj)
-            raw = out.getvalue()
-            member = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            member.size = len(raw)
-            tar.addfile(member, io.BytesIO(raw))
-
-        meta = {b"label_names": [c.encode() for c in CIFAR.class_names], b"num_vis": 3072}
-        add("batches.meta", meta)
-        for name in batches:
-            batch = {
-                b"batch_label": f"{name} of 6".encode(),
-                b"labels": [int(v) for v in rng.integers(0, 10, n)],
-                b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                b"filenames": [f"img_{i}.png".encode() for i in range(n)],
-            }
-            contents[name] = batch
-            add(name, batch)
-    return buf.getvalue(), contents
-
-
 def cifar_info(raw: bytes, n=2):
     sha = hashlib.sha256(raw).hexdigest()
     return replace(CIFAR, files={"cifar-10-python.tar.gz": sha}, train_size=5 * n, test_size=n)
@@ -702,3 +652,18 @@ def test_a_crafted_cifar_batch_runs_no_code(tmp_path):
     # The check itself: plain pickle would have run it.
     pickle.loads(pickle.dumps(_Gadget(tmp_path / "proof"))).close()
     assert (tmp_path / "proof").exists()
+
+
+def test_a_vouched_digest_lets_in_a_file_that_is_not_the_official_one(tmp_path, monkeypatch):
+    """CONVLAB_VOUCHED_SHA256 must name the file's exact digest; anything else still fails."""
+    raw, _ = cifar_archive()
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(raw)
+    sizes = replace(CIFAR, train_size=10, test_size=2)  # the official hash, the file's sizes
+    with pytest.raises(DataError, match="SHA-256"):
+        load_dataset(sizes, data_dir=tmp_path, download=False)
+    monkeypatch.setenv("CONVLAB_VOUCHED_SHA256", "0" * 64 + ", " + "f" * 64)
+    with pytest.raises(DataError, match="SHA-256"):
+        load_dataset(sizes, data_dir=tmp_path, download=False)
+    monkeypatch.setenv("CONVLAB_VOUCHED_SHA256", hashlib.sha256(raw).hexdigest().upper())
+    ds = load_dataset(sizes, data_dir=tmp_path, download=False)
+    assert ds.x_train.shape == (10, 32, 32, 3)

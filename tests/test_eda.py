@@ -63,3 +63,28 @@ def test_class_means_real(fmnist):
     means = eda.class_means(fmnist)
     assert means.shape == (10, 28, 28)
     np.testing.assert_allclose(means[1], fmnist.x_train[fmnist.y_train == 1].mean(axis=0))
+
+
+def test_template_share_known_answers(tiny):
+    """1 when every image is its class's mean, 0 when all class means are equal, and the
+    by-hand ratio of sums of squares in between."""
+    from dataclasses import replace
+
+    means = eda.class_means(tiny).round().astype(np.uint8)
+    templated = replace(tiny, x_train=means[tiny.y_train])
+    assert eda.template_share(templated) == pytest.approx(1.0)
+    same = replace(tiny, x_train=np.repeat(tiny.x_train[:1], 12, axis=0))
+    assert eda.template_share(same) == 0.0
+    x = tiny.x_train.reshape(12, -1).astype(float)
+    m = np.stack([x[tiny.y_train == k].mean(0) for k in range(3)])[tiny.y_train]
+    want = ((m - x.mean(0)) ** 2).sum() / ((x - x.mean(0)) ** 2).sum()
+    assert eda.template_share(tiny) == pytest.approx(want)
+
+
+def test_class_means_reading_follows_the_share():
+    from convlab.views.data import class_means_reading
+
+    assert class_means_reading(0.40).startswith("The class means explain 40%")
+    assert "strong baseline" in class_means_reading(0.40)
+    assert class_means_reading(0.06).startswith("The class means explain only 6%")
+    assert "blur" in class_means_reading(0.06)

@@ -10,7 +10,7 @@ from convlab.eda import class_means, split_arrays, split_summary
 from convlab.errors import ConvlabError
 from convlab.views.plot import show_image
 
-__all__ = ["class_distribution", "mean_images_figure", "sample_grid"]
+__all__ = ["class_distribution", "class_means_reading", "mean_images_figure", "sample_grid"]
 
 
 def sample_grid(ds: Dataset, per_class: int = 8, seed: int = 0, split: str = "train") -> Figure:
@@ -64,3 +64,23 @@ def mean_images_figure(ds: Dataset, split: str = "train") -> Figure:
         ax.remove()
     fig.suptitle(f"{ds.info.title}: mean {split} image per class")
     return fig
+
+
+def class_means_reading(share: float) -> str:
+    """What the class means say about the models, from :func:`convlab.eda.template_share`."""
+    pct = f"{share:.0%}"
+    if share >= 0.25:
+        return (
+            f"The class means explain {pct} of the pixels' variance: each class has a template "
+            "at a fixed position, the outline of a centred object. A fixed-position template "
+            "is what an MLP, with its own weight for every pixel, can use directly; a "
+            "convolution builds its answer from local patterns wherever they occur. That the "
+            "objects are centred and alike is one reason the MLP is a strong baseline here."
+        )
+    return (
+        f"The class means explain only {pct} of the pixels' variance: position, pose, colour "
+        "and background vary so much within a class that its mean is a blur. A "
+        "fixed-position template, what an MLP can use directly, captures little; a model "
+        "has to find local patterns wherever they occur, which is what a convolution is "
+        "built for."
+    )
