@@ -42,6 +42,8 @@ def test_the_cifar10_book_builds_strictly(cifar_book):
     assert "dataset cifar10" in proc.stdout
     for page in toc_pages():
         assert (html / f"{page}.html").is_file(), page
+    report = (html / "book" / "build-report.html").read_text(encoding="utf-8")
+    assert "vouched for by CONVLAB_VOUCHED_SHA256, not the official ones" in report
 
 
 def test_no_cifar10_page_speaks_of_clothes(cifar_book):

@@ -301,6 +301,8 @@ def test_info_rows_lists_settings_then_versions():
         "numpy",
     ]
     assert table.loc["dataset", "value"] == "cifar10"
+    vouched = report.info_rows({**info, "vouched_data": ["ab" * 32]})
+    assert "not the official ones" in vouched.loc["dataset", "value"]
 
 
 def test_load_build_info_reads_what_the_build_wrote(tmp_path, monkeypatch):

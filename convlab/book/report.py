@@ -58,12 +58,14 @@ def build_info(profile: str, dataset: str, results_dir: str | Path) -> dict[str,
     """Profile, dataset, backend, device, library versions and code revision (imports Keras)."""
     import keras
 
+    from convlab.data import vouched_hashes
     from convlab.hardware import gpu_available
     from convlab.train import library_versions
 
     return {
         "profile": profile,
         "dataset": dataset,
+        "vouched_data": sorted(vouched_hashes()),  # files accepted in place of official ones
         "backend": keras.backend.backend(),
         "device": "GPU" if gpu_available() else "CPU",
         "revision": code_revision(),
@@ -91,13 +93,22 @@ def load_build_info() -> dict[str, Any]:
     return build_info(settings.profile_name(), settings.dataset(), settings.results_dir())
 
 
+def _dataset_line(info: dict[str, Any]) -> str:
+    if not info.get("vouched_data"):
+        return info["dataset"]
+    return (
+        f"{info['dataset']} (from files vouched for by CONVLAB_VOUCHED_SHA256, not the "
+        "official ones: a test build)"
+    )
+
+
 def info_rows(info: dict[str, Any]):
     """The build facts as a two-column table (pandas DataFrame) for the page."""
     import pandas as pd
 
     rows = [
         ("profile", info["profile"]),
-        ("dataset", info["dataset"]),
+        ("dataset", _dataset_line(info)),
         ("Keras backend", info["backend"]),
         ("device", info["device"]),
         ("code revision", info["revision"]),
