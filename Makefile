@@ -32,7 +32,7 @@ serving-check: $(STAMP)  # needs a pip index: makes .venv-serving with the conta
 
 lock: $(STAMP)  # a maintainer's command: re-resolves the pins for every Python >= 3.10
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra ray --extra jax --universal \
 		--python-version 3.10 --no-header -o requirements.lock
 	sed -i '1i # Universal lock for Python >= 3.10: regenerate with `make lock`.' requirements.lock
 

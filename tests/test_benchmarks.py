@@ -99,3 +99,25 @@ def test_each_row_is_measured_against_the_limit_of_its_precision():
     rows = [{"images_per_s": 500.0}, {"images_per_s": 1500.0, "precision": "mixed_bfloat16"}]
     add_fractions(rows, limit_ips=1000.0, bfloat16_limit_ips=3000.0)
     assert [r["fraction_of_limit"] for r in rows] == [0.5, 0.5]
+
+
+def test_the_gpu_device_check_runs_its_plumbing_on_a_cpu(tmp_path):
+    """benchmarks.gpu_runs --smoke: 1 and 2 runs at once, each a real (tiny) training run."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "gpu.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu_runs", "--smoke", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [r["runs_at_once"] for r in result["rows"]] == [1, 2]
+    assert all(len(r["per_run_images_per_s"]) == r["runs_at_once"] for r in result["rows"])
+    assert all(r["total_images_per_s"] > 0 for r in result["rows"])
+    assert result["full_profile_runs"] > 100 and result["projected_full_profile_s"] > 0
+    assert "projected" in proc.stdout and result["measured"]["where"]

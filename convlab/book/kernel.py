@@ -9,6 +9,10 @@ build's kernels start with an IPython start-up file (:func:`write_startup`, foun
 stderr, file descriptor 2, pointed at ``os.devnull``. Python's own warnings and errors still
 reach the page: in a kernel they do not go through that descriptor. Chapters stay as they
 are, and run unchanged outside a build (Colab shows the line, harmlessly).
+
+On the JAX and PyTorch backends Keras does not load TensorFlow, but chapters still do
+(``tf.data`` for training, the SavedModel export), later, with stderr live; so the start-up
+file also imports TensorFlow, quietly, wherever it is installed.
 """
 
 from __future__ import annotations
@@ -35,9 +39,15 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def start_backend_quietly() -> None:
-    """Import Keras, and so start its backend, with native stderr silenced."""
+    """Import Keras, and so start its backend, and TensorFlow if installed, with native
+    stderr silenced."""
+    import importlib.util
+
     with native_stderr_silenced():
         import keras  # noqa: F401
+
+        if importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow  # noqa: F401
 
 
 def write_startup(ipython_dir: Path) -> Path:

@@ -55,6 +55,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     b.add_argument("--fresh", action="store_true", help="clear the execution cache first")
     b.add_argument("--quiet", action="store_true", help="print only warnings and the summary")
+    b.add_argument(
+        "--executor",
+        choices=("serial", "ray"),
+        default=None,
+        help="where the chapters' missing runs train (default: CONVLAB_EXECUTOR, else serial); "
+        "Ray's settings: RAY_ADDRESS, CONVLAB_RAY_WORKERS, CONVLAB_RAY_CPUS_PER_RUN, "
+        "CONVLAB_RAY_GPUS_PER_RUN",
+    )
     b.set_defaults(handler=run_build)
 
     s = actions.add_parser(
@@ -77,6 +85,19 @@ def _root(path: str) -> Path:
     return root
 
 
+def _check_executor() -> None:
+    """A wrong CONVLAB_EXECUTOR, or Ray missing: one message before Sphinx (no Keras)."""
+    import importlib.util
+
+    name = os.environ.get("CONVLAB_EXECUTOR") or "serial"
+    if name not in ("serial", "ray"):
+        raise UserError(f"CONVLAB_EXECUTOR must be serial or ray, got {name!r}.")
+    if name == "ray" and importlib.util.find_spec("ray") is None:
+        raise UserError(
+            'The Ray executor needs Ray, which is not installed: pip install "convlab[ray]"'
+        )
+
+
 def run_build(args: argparse.Namespace) -> int:
     from convlab import settings
     from convlab.book.build import BuildSettings, build
@@ -86,6 +107,9 @@ def run_build(args: argparse.Namespace) -> int:
     results = args.results_dir or os.environ.get("CONVLAB_RESULTS_DIR") or build_dir / "results"
     if args.dataset:
         os.environ["CONVLAB_DATASET"] = args.dataset
+    if args.executor:  # the chapters' kernels inherit it
+        os.environ["CONVLAB_EXECUTOR"] = args.executor
+    _check_executor()
     if not args.profile:  # the default profile asks Keras for a GPU: start it quietly first
         from convlab.book.kernel import start_backend_quietly
 

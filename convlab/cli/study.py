@@ -57,7 +57,63 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.add_argument("--results", default=None, metavar="DIR", help="the results store")
         if name == "run":
             q.add_argument("--quiet", action="store_true", help="no progress bar")
+            add_executor_arguments(q)
         q.set_defaults(handler=handler)
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """--executor and its Ray settings (also used by `convlab book build`)."""
+    g = parser.add_argument_group("where runs train")
+    g.add_argument(
+        "--executor",
+        choices=("serial", "ray"),
+        default=None,
+        help="serial: one after another here; ray: side by side, one Ray task per run "
+        "(default: CONVLAB_EXECUTOR, else serial)",
+    )
+    g.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster to join (default: RAY_ADDRESS, else a local Ray started here)",
+    )
+    g.add_argument("--workers", type=int, default=None, help="CPUs of a local Ray (default: all)")
+    g.add_argument(
+        "--cpus-per-run", type=float, default=None, help="CPUs each run declares (default 1)"
+    )
+    g.add_argument(
+        "--gpus-per-run",
+        type=float,
+        default=None,
+        help="the fraction of a GPU each run declares, 0.25 puts 4 runs on a GPU (default: "
+        "what the cost model picks where the cluster has GPUs, else 0)",
+    )
+
+
+RAY_FLAGS = {"address": "address", "workers": "workers", "cpus_per_run": "cpus_per_run",
+             "gpus_per_run": "gpus_per_run"}  # fmt: skip
+
+
+def executor_from(args: argparse.Namespace):
+    """The executor the command line names (None: CONVLAB_EXECUTOR decides)."""
+    import dataclasses
+
+    from convlab.experiments import RayExecutor, get_executor
+
+    given = {f: getattr(args, f) for f in RAY_FLAGS if getattr(args, f) is not None}
+    if args.executor is None and not given:
+        return None
+    executor = get_executor(args.executor)
+    if not isinstance(executor, RayExecutor):
+        if given:
+            raise UserError(
+                "--address, --workers, --cpus-per-run and --gpus-per-run need --executor ray "
+                "(or CONVLAB_EXECUTOR=ray)."
+            )
+        return executor
+    try:
+        return dataclasses.replace(executor, **given)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _study(args: argparse.Namespace):
@@ -83,8 +139,15 @@ def run(args: argparse.Namespace) -> int:
     from convlab.views.study import study_text
 
     study, profile, store = _study(args)
+    executor = executor_from(args)
     result = run_study(
-        study, profile, store, dataset=args.dataset, progress=not args.quiet, seeds=args.seeds
+        study,
+        profile,
+        store,
+        dataset=args.dataset,
+        progress=not args.quiet,
+        seeds=args.seeds,
+        executor=executor,
     )
     _warn(result)
     print(study_text(result))

@@ -19,10 +19,12 @@ Example:
 
 from convlab.experiments.catalog import STUDIES, get_study
 from convlab.experiments.design import Arm, Study, StudyError, resolve_spec
+from convlab.experiments.executors import ExecutorError, RayExecutor, Serial, get_executor
 from convlab.experiments.keys import RESULTS_VERSION, run_inputs, run_key
 from convlab.experiments.profiles import PROFILES, Profile, ProfileError, get_profile
 from convlab.experiments.results import Run, StudyResult
 from convlab.experiments.runner import (
+    RunsFailed,
     cached_train,
     load_study,
     plan,
@@ -45,16 +47,21 @@ __all__ = [
     "RESULTS_VERSION",
     "STUDIES",
     "Arm",
+    "ExecutorError",
     "Interval",
     "Profile",
     "ProfileError",
+    "RayExecutor",
     "ResultsStore",
     "Run",
+    "RunsFailed",
+    "Serial",
     "StoreWarning",
     "Study",
     "StudyError",
     "StudyResult",
     "cached_train",
+    "get_executor",
     "get_profile",
     "get_study",
     "load_study",

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from convlab import train as _train  # called as _train.train, so tests can count trainings
 from convlab.data import dataset_info
 from convlab.experiments.design import (
     Study,
@@ -28,15 +27,40 @@ from convlab.experiments.design import (
     arm_spec,
     unbuildable_arms,
 )
+from convlab.experiments.executors import Serial, get_executor, train_and_save
 from convlab.experiments.keys import run_inputs, run_key
 from convlab.experiments.profiles import Profile, get_profile
 from convlab.experiments.results import Run, StudyResult
 from convlab.experiments.store import ResultsStore
 from convlab.models import ModelSpec, macs_per_image
 from convlab.train import TrainConfig, TrainResult
-from convlab.variants import DataVariant, data_slice, load_splits, test_labels
+from convlab.variants import DataVariant, data_slice, test_labels
 
-__all__ = ["cached_train", "load_study", "plan", "run_cost", "run_study", "train_one"]
+__all__ = [
+    "RunsFailed",
+    "cached_train",
+    "load_study",
+    "plan",
+    "run_cost",
+    "run_study",
+    "train_one",
+]
+
+
+class RunsFailed(StudyError):
+    """Runs of a study that raised; every other run finished and was stored."""
+
+    def __init__(self, study: str, failures: Sequence[tuple[Run, Exception]]) -> None:
+        self.failures = tuple(failures)
+        by_error: dict[str, list[str]] = {}  # one line per distinct error, naming its runs
+        for run, exc in self.failures:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            by_error.setdefault(error, []).append(f"{run.arm}, seed {run.seed}")
+        lines = "; ".join(f"{', '.join(runs)}: {error}" for error, runs in by_error.items())
+        super().__init__(
+            f"{len(self.failures)} run(s) of study {study!r} failed ({lines}). The other runs "
+            "are stored: run the study again to retry only these."
+        )
 
 
 def _dataset_name(dataset: str | None) -> str:
@@ -56,14 +80,7 @@ def _fetch_or_train(
     result = store.load(inputs, with_model=keep_model)
     if result is not None:
         return result, False
-    return _train_and_save(inputs, store, keep_model, spec, config), True
-
-
-def _train_and_save(inputs: dict, store: ResultsStore, keep_model: bool, spec, config):
-    splits = load_splits(inputs["dataset"], inputs["data"])
-    result = _train.train(spec, splits, config, seed=inputs["seed"], progress=False)
-    store.save(inputs, result, with_model=keep_model)
-    return result
+    return train_and_save(inputs, store, keep_model, spec, config), True
 
 
 def cached_train(
@@ -86,7 +103,7 @@ def cached_train(
     inputs, store = run_inputs(spec, config, seed, dataset, data, profile), _store(store)
     result = store.load(inputs, with_model=keep_model)
     if result is None:
-        result = _train_and_save(inputs, store, keep_model, spec, config)
+        result = train_and_save(inputs, store, keep_model, spec, config)
     return result
 
 
@@ -217,6 +234,7 @@ def run_study(
     progress: bool = True,
     seeds: int | Sequence[int] | None = None,
     keep_models: bool = False,
+    executor=None,
 ) -> StudyResult:
     """Load a study's stored runs and train only the missing ones.
 
@@ -233,6 +251,12 @@ def run_study(
         keep_models: also store and return each run's trained Keras model (``run.result.
             model``), for measurements beyond test accuracy; runs stored without their
             model are trained again.
+        executor: where the missing runs train: ``"serial"`` (one after another here),
+            ``"ray"`` (side by side, :class:`~convlab.experiments.executors.RayExecutor`)
+            or an executor object; default ``CONVLAB_EXECUTOR``, else serial.
+
+    Raises:
+        RunsFailed: some runs raised; the others finished and are stored.
     """
     store = _store(store)
     loaded = load_study(study, profile, store, dataset, seeds, keep_models)
@@ -241,32 +265,59 @@ def run_study(
     for run in loaded.runs:
         if run.status == "missing":
             todo.setdefault(run.key, run)
-    done: dict[str, TrainResult] = {}
-    if todo:
-        if progress:
-            from tqdm.auto import tqdm
-        else:  # tqdm.auto warns on stderr at import in kernels without ipywidgets
-            from tqdm import tqdm
-
-        costs = {k: run_cost(r, dataset) for k, r in todo.items()}
-        total = sum(costs.values())
-        bar = tqdm(
-            total=total,
-            desc=study.name,
-            disable=not progress,
-            bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
+    done = (
+        _train_missing(
+            list(todo.values()), store, keep_models, executor, study.name, dataset, progress
         )
-        try:
-            for i, (key, run) in enumerate(todo.items(), 1):
-                bar.set_description(
-                    f"{study.name}: run {i}/{len(todo)} ({run.arm}, seed {run.seed})"
-                )
-                done[key] = _train_and_save(run.inputs, store, keep_models, run.spec, run.config)
-                bar.update(costs[key])
-        finally:
-            bar.close()
+        if todo
+        else {}
+    )
     runs = tuple(
         dataclasses.replace(r, result=done[r.key], status="trained") if r.key in done else r
         for r in loaded.runs
     )
     return dataclasses.replace(loaded, runs=runs)
+
+
+def _train_missing(
+    todo: list[Run],
+    store: ResultsStore,
+    keep_models: bool,
+    executor,
+    name: str,
+    dataset: str,
+    progress: bool,
+) -> dict[str, TrainResult]:
+    """Train the runs on the executor, a progress bar over their cost; key -> result."""
+    executor = get_executor(executor)
+    if progress:
+        from tqdm.auto import tqdm
+    else:  # tqdm.auto warns on stderr at import in kernels without ipywidgets
+        from tqdm import tqdm
+
+    costs = {r.key: run_cost(r, dataset) for r in todo}
+    side_by_side = "" if isinstance(executor, Serial) else f" on {executor.name}"
+    bar = tqdm(
+        total=sum(costs.values()),
+        desc=name,
+        disable=not progress,
+        bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
+    )
+    done, failed = {}, []
+    try:
+        bar.set_description(f"{name}: {len(todo)} runs to train{side_by_side}")
+        for i, (run, outcome) in enumerate(executor.execute(todo, store, keep_models), 1):
+            if isinstance(outcome, Exception):
+                failed.append((run, outcome))
+            else:
+                done[run.key] = outcome
+            bar.update(costs[run.key])
+            bar.set_description(
+                f"{name}: {i}/{len(todo)} runs done{side_by_side} "
+                f"(last: {run.arm}, seed {run.seed})"
+            )
+    finally:
+        bar.close()
+    if failed:
+        raise RunsFailed(name, failed) from failed[0][1]
+    return done
