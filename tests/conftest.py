@@ -34,6 +34,10 @@ class BuiltBook:
 BOOK_PROFILE = os.environ.get("CONVLAB_TEST_BOOK_PROFILE", "smoke")
 
 
+# The published site's editions, as the book workflow sets them.
+EDITIONS = "fashion-mnist=.,cifar10=cifar10"
+
+
 def run_book_build(root: Path, build_dir: Path, *extra: str, env: dict | None = None):
     """``python -m convlab book build`` in :data:`BOOK_PROFILE` (smoke unless set);
     returns the CompletedProcess."""
@@ -51,7 +55,8 @@ def built_book(tmp_path_factory) -> BuiltBook:
     """The repository's book, built once in the smoke profile into a temporary folder
     (results store included), for the HTML and browser tests."""
     build_dir = tmp_path_factory.mktemp("book") / "_build"
-    proc = run_book_build(REPO, build_dir, env={"CONVLAB_DATASET": "fashion-mnist"})
+    env = {"CONVLAB_DATASET": "fashion-mnist", "CONVLAB_EDITIONS": EDITIONS}
+    proc = run_book_build(REPO, build_dir, env=env)
     return BuiltBook(proc.returncode, proc.stdout + proc.stderr, build_dir, build_dir / "html")
 
 

@@ -220,6 +220,20 @@ def test_sync_writes_output_free_pairs_and_points_installs_at_the_repository(boo
     assert not (book_root / "book" / "plain.ipynb").exists()
 
 
+def test_sync_pins_install_cells_to_a_commit_for_the_launch_notebooks(book_root):
+    md, ipynb = book_root / "book" / "chapter.md", book_root / "book" / "chapter.ipynb"
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    paired.sync(book_root, url="https://github.com/org/repo", pin=sha)
+    assert paired.install_urls(md) == ["https://github.com/org/repo"]
+    assert paired.install_pins(md) == [sha]
+    assert paired.install_pins(ipynb) == [sha]  # JSON escapes the quotes: read the same
+    assert f"git+https://github.com/org/repo@{sha}" in ipynb.read_text()
+    paired.sync(book_root)  # back to the repository of _config.yml, unpinned
+    assert paired.install_pins(md) == [None]
+    with pytest.raises(ValueError, match="Not a git commit"):
+        paired.sync(book_root, pin="main; rm -rf /")
+
+
 def test_drift_names_edits_outputs_and_orphans(book_root):
     paired.sync(book_root)
     md, ipynb = book_root / "book" / "chapter.md", book_root / "book" / "chapter.ipynb"

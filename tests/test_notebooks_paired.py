@@ -43,7 +43,9 @@ def test_the_first_cell_installs_convlab_only_outside_the_repository(path):
     code = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
     first = code[0]
     assert 'importlib.util.find_spec("convlab") is None' in first, "install cell must be first"
-    assert len(first.strip().splitlines()) <= 3
+    assert len(first.strip().splitlines()) <= 5
+    # ... and then says what the chapter will train, where, and for how long (a launch).
+    assert f'plan_chapter("{path.stem}")' in first
     url = yaml.safe_load((REPO / "_config.yml").read_text())["repository"]["url"]
     assert install_urls(path) == [url.rstrip("/")]
     assert "convlab" in code[1] and "import" in code[1], "the second cell imports convlab"
@@ -161,3 +163,23 @@ def test_the_experiments_chapter_runs_every_shipped_study():
     text = (REPO / "book" / "experiments.md").read_text(encoding="utf8")
     run = set(re.findall(r'run_study\(get_study\("([\w-]+)"\)', text))
     assert run == set(STUDIES), f"missing: {set(STUDIES) - run}, unknown: {run - set(STUDIES)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_launch_plan_knows_what_each_chapter_trains(path):
+    """convlab.book.launch.CHAPTER_STUDIES against the studies the chapter's code runs."""
+    from convlab.book.launch import ALL, CHAPTER_STUDIES
+
+    text = path.read_text(encoding="utf8")
+    named = set(re.findall(r'get_study\("([a-z0-9-]+)"\)', text))
+    planned = CHAPTER_STUDIES[path.stem]
+    from convlab.experiments import STUDIES
+
+    if "STUDIES.values()" in text or named == set(STUDIES):
+        assert planned == ALL, path.stem
+        return
+    assert planned != ALL, path.stem
+    studies = {entry.partition(":")[0] for entry in planned}
+    assert studies - {"mlp-vs-cnn"} == named - {"mlp-vs-cnn"}, path.stem
+    if "train_one(" in text or "mlp-vs-cnn" in named:
+        assert "mlp-vs-cnn" in studies, f"{path.stem} trains the reference models"

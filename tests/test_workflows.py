@@ -9,6 +9,7 @@ also has a command line.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -118,3 +119,41 @@ def test_binder_installs_convlab_from_the_repository():
     lock = [e for e in entries if e.startswith("-c ")]
     assert lock and (REPO / "binder" / lock[0][3:]).resolve() == REPO / "requirements.lock"
     assert Path(REPO / "binder" / "runtime.txt").read_text().strip().startswith("python-3.")
+
+
+def test_the_book_workflow_pins_its_launch_notebooks_to_the_commit_it_builds(tmp_path):
+    """Run the workflow's pin step as written, against a local bare repository as origin:
+    the tag it pushes holds chapters whose install cells install exactly that commit."""
+    import sys
+
+    from convlab.book.paired import install_pins, install_urls, notebook_sources
+
+    build = load("book.yml")["jobs"]["build"]
+    assert build["permissions"] == {"contents": "write"}
+    assert build["env"]["CONVLAB_REPOSITORY_BRANCH"] == "launch-${{ github.sha }}"
+    step = next(s for s in steps(build) if "--pin" in s.get("run", ""))
+    assert runs(build).index("--pin") < runs(build).index("make book")
+
+    def git(*args, cwd):
+        return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                              text=True).stdout.strip()  # fmt: skip
+
+    origin, work = tmp_path / "origin.git", tmp_path / "work"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("clone", "-q", str(REPO), str(work), cwd=tmp_path)
+    git("remote", "set-url", "origin", str(origin), cwd=work)
+    sha = git("rev-parse", "HEAD", cwd=work)
+    script = step["run"].replace(".venv/bin/convlab", f"{sys.executable} -P -m convlab")
+    env = {**os.environ, "GITHUB_SHA": sha, "CONVLAB_REPOSITORY_URL": "https://github.com/o/r"}
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tagged = tmp_path / "tagged"
+    git("clone", "-q", "--branch", f"launch-{sha}", str(origin), str(tagged), cwd=tmp_path)
+    chapters = notebook_sources(tagged)
+    assert chapters
+    for md in chapters:
+        for path in (md, md.with_suffix(".ipynb")):
+            assert install_urls(path) == ["https://github.com/o/r"], path
+            assert install_pins(path) == [sha], path
+    assert git("status", "--porcelain", cwd=work) == ""  # the build's own tree is untouched

@@ -57,6 +57,9 @@ class BuildSettings:
     repository_url: str | None = None  # overrides _config.yml's repository.url
     branch: str | None = None  # overrides _config.yml's repository.branch
     fresh: bool = False  # clear the execution cache and re-read every page
+    # dataset -> its edition's folder in the published site (CONVLAB_EDITIONS): every page
+    # then links to the same page of the other editions.
+    editions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,9 @@ def build(settings: BuildSettings, quiet: bool = False) -> BuildResult:
     }
     if theme:
         overrides["html_theme_options"] = theme
+    if settings.editions:
+        overrides["convlab_editions"] = dict(settings.editions)
+        overrides["convlab_edition"] = settings.dataset
     html_dir = build_dir / "html"
     status = build_sphinx(
         root,

@@ -15,10 +15,10 @@ from pathlib import Path
 import jupytext
 import yaml
 
-__all__ = ["drift", "install_urls", "notebook_sources", "repository_url", "sync"]
+__all__ = ["drift", "install_pins", "install_urls", "notebook_sources", "repository_url", "sync"]
 
 # The first cell of a chapter installs convlab from here when it is not importable.
-INSTALL_RE = re.compile(r'"convlab @ git\+(?P<url>[^"@]+)(?:@[^"]*)?"')
+INSTALL_RE = re.compile(r'"convlab @ git\+(?P<url>[^"@\\]+)(?:@(?P<pin>[^"\\]*))?\\?"')
 
 
 def notebook_sources(root: Path) -> list[Path]:
@@ -42,6 +42,11 @@ def install_urls(md: Path) -> list[str]:
     return [m["url"] for m in INSTALL_RE.finditer(md.read_text(encoding="utf8"))]
 
 
+def install_pins(md: Path) -> list[str | None]:
+    """The commit or tag each install cell pins (``None``: the default branch)."""
+    return [m["pin"] for m in INSTALL_RE.finditer(md.read_text(encoding="utf8"))]
+
+
 def _ipynb_text(md: Path) -> str:
     notebook = jupytext.read(md)
     # nbformat gives new cells random ids; derive them from the cells so that a sync of
@@ -61,18 +66,23 @@ def _orphans(root: Path, sources: list[Path]) -> list[Path]:
     ]
 
 
-def sync(root: Path) -> list[Path]:
+def sync(root: Path, url: str | None = None, pin: str | None = None) -> list[Path]:
     """Make every paired ``.ipynb`` match its ``.md``; return the files rewritten.
 
-    Install cells are first pointed at ``repository.url`` of ``_config.yml``; ``.ipynb``
-    files whose ``.md`` is gone are removed.
+    Install cells are first pointed at ``url`` (default ``repository.url`` of
+    ``_config.yml``) and, with ``pin``, at that commit or tag of it (what the book workflow
+    does for the notebooks its launch buttons open); ``.ipynb`` files whose ``.md`` is gone
+    are removed.
     """
-    url = repository_url(root)
+    url = (url or repository_url(root)).rstrip("/")
+    if pin is not None and not re.fullmatch(r"[A-Za-z0-9._/-]+", pin):
+        raise ValueError(f"Not a git commit or tag name: {pin!r}.")
+    spec = f"git+{url}@{pin}" if pin else f"git+{url}"
     written = []
     sources = notebook_sources(root)
     for md in sources:
         text = md.read_text(encoding="utf8")
-        fixed = INSTALL_RE.sub(f'"convlab @ git+{url}"', text)
+        fixed = INSTALL_RE.sub(f'"convlab @ {spec}"', text)
         if fixed != text:
             md.write_text(fixed, encoding="utf8")
             written.append(md)

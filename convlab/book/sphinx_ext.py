@@ -11,6 +11,12 @@ there.
 page gets some inline scripts twice, among them ``const THEBE_JS_URL = ...``: declaring a
 ``const`` twice is an uncaught SyntaxError in the browser, which stops the rest of that
 script. We drop exact duplicates from each page's script list before it is written.
+
+**Editions.** The site publishes one edition of the book per dataset (Fashion-MNIST at the
+root, CIFAR-10 under ``cifar10/``). With ``convlab_editions`` set (from ``CONVLAB_EDITIONS``,
+e.g. ``fashion-mnist=.,cifar10=cifar10``: each edition's folder in the site), every page gets
+a banner naming its edition and linking to the same page of the others, by relative links,
+so the site works under any base URL.
 """
 
 from __future__ import annotations
@@ -20,7 +26,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MATHJAX_PATH", "copy_mathjax", "dedupe_scripts", "mathjax_source", "setup"]
+__all__ = [
+    "MATHJAX_PATH",
+    "add_edition_links",
+    "copy_mathjax",
+    "dedupe_scripts",
+    "edition_banner",
+    "mathjax_source",
+    "parse_editions",
+    "setup",
+]
 
 MATHJAX_PATH = "mathjax/tex-chtml.js"  # relative to _static
 # What tex-chtml.js loads at run time: fonts, TeX extensions it autoloads, the menu and
@@ -82,7 +97,50 @@ def dedupe_scripts(app, pagename: str, templatename: str, context: dict, doctree
     context["script_files"] = unique
 
 
+def parse_editions(text: str) -> dict[str, str]:
+    """``"fashion-mnist=.,cifar10=cifar10"`` -> dataset name -> its folder in the site
+    (``""`` for the root, else ending in ``/``); names are checked against the datasets."""
+    from convlab.data import dataset_info
+
+    editions = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, folder = item.partition("=")
+        folder = folder.strip().strip("/")
+        if not sep or ".." in folder.split("/"):
+            raise ValueError(f"CONVLAB_EDITIONS: expected DATASET=FOLDER, got {item!r}.")
+        editions[dataset_info(name.strip()).name] = "" if folder in ("", ".") else f"{folder}/"
+    return editions
+
+
+def edition_banner(editions: dict[str, str], this: str, pagename: str) -> str:
+    """The banner of one page: its edition's title and links to the same page elsewhere."""
+    from html import escape
+
+    from convlab.data import dataset_info
+
+    to_site = "../" * (pagename.count("/") + editions[this].count("/"))
+    links = [
+        f'<a class="convlab-edition" href="{escape(to_site + folder + pagename)}.html">'
+        f"{escape(dataset_info(name).title)} edition</a>"
+        for name, folder in editions.items()
+        if name != this
+    ]
+    title = escape(dataset_info(this).title)
+    return f"This is the {title} edition of the book. Also read: {' · '.join(links)}"
+
+
+def add_edition_links(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``html-page-context`` handler: the editions banner (see the module's docstring)."""
+    editions = app.config.convlab_editions
+    if editions and app.config.convlab_edition in editions and len(editions) > 1:
+        banner = edition_banner(editions, app.config.convlab_edition, pagename)
+        context["theme_announcement"] = banner
+
+
 def setup(app) -> dict[str, Any]:
+    app.add_config_value("convlab_editions", {}, "html")
+    app.add_config_value("convlab_edition", "", "html")
+    app.connect("html-page-context", add_edition_links)
     app.connect("config-inited", _use_local_mathjax, priority=900)
     app.connect("build-finished", copy_mathjax)
     app.connect("html-page-context", dedupe_scripts, priority=900)

@@ -74,6 +74,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--root", default=".", help=_ROOT_HELP)
     s.add_argument("--check", action="store_true", help="only report drift")
+    s.add_argument("--url", default=None, help="the repository (default: _config.yml's)")
+    s.add_argument(
+        "--pin",
+        default=None,
+        metavar="REF",
+        help="install cells install this commit or tag (the book workflow pins its launch "
+        "notebooks to the commit it builds)",
+    )
     s.set_defaults(handler=run_sync)
     p.set_defaults(handler=lambda args: p.print_help() or 2)
 
@@ -83,6 +91,22 @@ def _root(path: str) -> Path:
     if not (root / "_config.yml").is_file():
         raise UserError(f"No _config.yml in {root}: run this in the repository root or use --root.")
     return root
+
+
+def _editions(dataset: str) -> tuple[tuple[str, str], ...]:
+    """``CONVLAB_EDITIONS`` checked: the editions of the published site, this one among them."""
+    from convlab.book.sphinx_ext import parse_editions
+
+    text = os.environ.get("CONVLAB_EDITIONS", "")
+    try:
+        editions = parse_editions(text)
+    except ValueError as exc:  # DataError (an unknown dataset) is a ValueError too
+        raise UserError(str(exc)) from None
+    if editions and dataset not in editions:
+        raise UserError(
+            f"CONVLAB_EDITIONS={text!r} has no edition for the dataset being built, {dataset}."
+        )
+    return tuple(editions.items())
 
 
 def _check_executor() -> None:
@@ -123,6 +147,7 @@ def run_build(args: argparse.Namespace) -> int:
         repository_url=args.repository_url,
         branch=args.branch,
         fresh=args.fresh,
+        editions=_editions(settings.dataset()),
     )
     print(
         f"convlab book: profile {config.profile}, dataset {config.dataset}, "
@@ -152,6 +177,10 @@ def run_sync(args: argparse.Namespace) -> int:
         for line in problems:
             print(line)
         return 1 if problems else 0
-    for path in sync(root):
+    try:
+        written = sync(root, url=args.url, pin=args.pin)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    for path in written:
         print(f"wrote {path.relative_to(root)}")
     return 0
