@@ -120,7 +120,8 @@ def edition_banner(editions: dict[str, str], this: str, pagename: str) -> str:
 
     to_site = "../" * (pagename.count("/") + editions[this].count("/"))
     links = [
-        f'<a class="convlab-edition" href="{escape(to_site + folder + pagename)}.html">'
+        f'<a class="convlab-edition" style="color: inherit; text-decoration: underline" '
+        f'href="{escape(to_site + folder + pagename)}.html">'
         f"{escape(dataset_info(name).title)} edition</a>"
         for name, folder in editions.items()
         if name != this
