@@ -67,9 +67,9 @@ class Probe:
 
     def seconds(self, runs: Sequence[Run], dataset: str) -> float:
         from convlab.experiments import run_cost
+        from convlab.experiments.runner import RUN_OVERHEAD  # replaced by the measured one
 
-        overhead = 5e10  # run_cost's fixed part, replaced by the measured one
-        variable = sum(run_cost(r, dataset) - overhead for r in runs)
+        variable = sum(run_cost(r, dataset) - RUN_OVERHEAD for r in runs)
         return variable / self.units_per_s + self.seconds_per_run * len(runs)
 
 

@@ -89,8 +89,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-RAY_FLAGS = {"address": "address", "workers": "workers", "cpus_per_run": "cpus_per_run",
-             "gpus_per_run": "gpus_per_run"}  # fmt: skip
+RAY_FLAGS = ("address", "workers", "cpus_per_run", "gpus_per_run")  # RayExecutor's fields
 
 
 def executor_from(args: argparse.Namespace):

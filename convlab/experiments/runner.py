@@ -47,6 +47,11 @@ __all__ = [
 ]
 
 
+# run_cost's fixed part of a run (start-up, tracing, evaluation), in its units (~2 s on 2
+# CPU cores); convlab.book.launch replaces it by the time it measures.
+RUN_OVERHEAD = 5e10
+
+
 class RunsFailed(StudyError):
     """Runs of a study that raised; every other run finished and was stored."""
 
@@ -182,7 +187,7 @@ def run_cost(run: Run, dataset: str) -> float:
     n_test = d["test_size"] or info.test_size
     macs = macs_per_image(run.spec, info.image_shape, len(info.class_names))
     per_epoch = 3 * n_train + d["val_size"]
-    return (macs + 3e6) * (c.epochs * per_epoch + n_test) + 5e10
+    return (macs + 3e6) * (c.epochs * per_epoch + n_test) + RUN_OVERHEAD
 
 
 def load_study(
