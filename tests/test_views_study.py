@@ -198,7 +198,7 @@ def test_regime_table_and_conclusion_say_where_the_reference_regime_differs(tmp_
         lambda i, s: (0.90, 0.88, 0.90)[i] + (0, 0.002, -0.002)[s] + (i == 2) * (0, 1e-3, -1e-3)[s],
     )
     table = regime_table([(quick, ref)])
-    assert list(table["comparison"]) == ["5x5 - 3x3", "7x7 - 3x3"]
+    assert list(table.index) == [("kernel-size", "5x5 - 3x3"), ("kernel-size", "7x7 - 3x3")]
     assert list(table["agree"]) == ["NO", "yes"]
     assert agreement_counts(table) == {"n_measured": 2, "n_agree": 1}
     assert table.iloc[0]["this build"].endswith("better")

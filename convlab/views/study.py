@@ -107,7 +107,8 @@ def differences_table(result, family=None) -> pd.DataFrame:
 
 def regime_table(pairs) -> pd.DataFrame:
     """Every comparison of ``pairs`` (``(result, reference_result)`` per study), its
-    verdict in this build's regime beside the reference regime's, and whether they agree."""
+    verdict in this build's regime beside the reference regime's, and whether they agree;
+    indexed by study and comparison."""
     from convlab.experiments.reference import regime_comparison
 
     rows = []
@@ -135,7 +136,9 @@ def regime_table(pairs) -> pd.DataFrame:
                     "agree": agree,
                 }
             )
-    return pd.DataFrame(rows)
+    # Indexed by study and comparison, so the table shows those as its row labels (each
+    # study's name once, over its rows) rather than a bare running number.
+    return pd.DataFrame(rows).set_index(["study", "comparison"])
 
 
 def agreement_counts(table: pd.DataFrame) -> dict[str, int]:
