@@ -86,6 +86,20 @@ def test_a_clean_book_builds_incrementally_and_notices_a_change_in_convlab(tmp_p
     assert executed.stat().st_mtime_ns != stamp  # executed again
 
 
+def test_a_glued_sentence_reads_as_prose_and_a_glued_number_stands_out(tmp_path):
+    cell = GOOD_CELL.replace(
+        'glue("answer", 6 * 7)',
+        'glue("answer", 6 * 7)\nglue_markdown("reading", "The answer is *even*, like 6.")',
+    ).replace("import glue", "import glue, glue_markdown")
+    root = make_book(tmp_path, cell=cell, prose=GOOD_PROSE + "\n{glue:md}`reading`\n")
+    code, log = build(root)
+    assert code == 0, log
+    page = (root / "_build" / "html" / "book" / "chapter.html").read_text()
+    assert '<span class="pasted-text">42</span>' in page  # myst-nb sets it in bold
+    assert "The answer is <em>even</em>, like 6." in page  # Markdown, in the paragraph's type
+    assert page.count('class="pasted-text"') == 1
+
+
 def test_an_exception_in_a_cell_fails_the_build(tmp_path):
     root = make_book(tmp_path, cell=GOOD_CELL.replace("6 * 7", "6 * 7 / 0"))
     code, log = build(root)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "glue_all", "plain"]
+__all__ = ["glue", "glue_all", "glue_markdown", "plain"]
 
 
 def plain(value: Any) -> Any:
@@ -42,3 +42,15 @@ def glue_all(**values: Any) -> None:
     """:func:`glue` each keyword argument under its name, none of them displayed."""
     for name, value in values.items():
         glue(name, value)
+
+
+def glue_markdown(name: str, text: str) -> None:
+    """Store a sentence or paragraph under ``name`` for ``{glue:md}``, which pastes it as
+    ordinary prose (Markdown, inline).
+
+    ``{glue:text}`` suits numbers: myst-nb sets pasted text in bold, which marks a computed
+    figure but makes a computed sentence read as shouted. Outside a build, as :func:`glue`.
+    """
+    from IPython.display import Markdown
+
+    glue(name, Markdown(text))
