@@ -11,7 +11,7 @@ waits for it and checks that every formula was typeset.
 
 What a reader would see as broken is checked on every page too: a table cell cut with
 "...", a Markdown table left as raw ``| --- |`` text, a column header that is a code
-name (``ci95_low``, ``a_as_b``), an image that did not load.
+name (``ci95_low``, ``a_as_b``), an image that did not load, a second search box.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ SEEN = """async () => {
     maths: maths.length,
     typeset: maths.filter(m => m.querySelector("mjx-container")).length,
     mathjax: Boolean(window.MathJax && MathJax.version),
+    // search boxes a reader can see (the closed search dialog's field is not one)
+    searches: Array.from(document.querySelectorAll(".search-button-field, form.bd-search"))
+      .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== "hidden")
+      .length,
   };
 }"""
 
@@ -69,6 +73,8 @@ def reader_problems(docname: str, seen: dict) -> list[str]:
             f"{docname}: {seen['maths'] - seen['typeset']} of {seen['maths']} formulas not typeset "
             f"(MathJax loaded: {seen['mathjax']})"
         )
+    if seen["searches"] != 1:
+        problems.append(f"{docname}: {seen['searches']} search boxes in view, not one")
     return problems
 
 
@@ -144,6 +150,7 @@ def test_reader_problems_catch_what_they_name():
         "maths": 2,
         "typeset": 2,
         "mathjax": True,
+        "searches": 1,
     }
     assert reader_problems("p", clean) == []
     broken = {
@@ -153,6 +160,7 @@ def test_reader_problems_catch_what_they_name():
         "maths": 3,
         "typeset": 1,
         "mathjax": False,
+        "searches": 2,
     }
     found = reader_problems("p", broken)
     assert sum("cut short" in p for p in found) == 1
@@ -160,6 +168,7 @@ def test_reader_problems_catch_what_they_name():
     assert sum("raw Markdown table" in p for p in found) == 1
     assert sum("code name" in p for p in found) == 3
     assert any("2 of 3 formulas not typeset" in p for p in found)
+    assert any("2 search boxes in view, not one" in p for p in found)
 
 
 def test_the_convolution_lab_works_in_the_built_page(server, browser):
