@@ -58,6 +58,7 @@ def test_a_clean_book_builds_incrementally_and_notices_a_change_in_convlab(tmp_p
     fork = ("--repository-url", "https://github.com/someone/fork", "--branch", "dev")
     code, log = build(root, *fork, env=env)
     assert code == 0, log
+    assert "without encryption" not in log  # ipykernel's start-up warning (convlab.book.kernel)
     page = (root / "_build" / "html" / "book" / "chapter.html").read_text()
     assert '<span class="pasted-text">42</span>' in page
     # The launch buttons and live code follow the repository given on the command line.

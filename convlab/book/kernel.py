@@ -13,6 +13,11 @@ are, and run unchanged outside a build (Colab shows the line, harmlessly).
 On the JAX and PyTorch backends Keras does not load TensorFlow, but chapters still do
 (``tf.data`` for training, the SavedModel export), later, with stderr live; so the start-up
 file also imports TensorFlow, quietly, wherever it is installed.
+
+ipykernel >= 7 also warns, on every kernel start, that its TCP sockets are not encrypted:
+in a build, a dozen lines saying "susceptible to eavesdropping" for kernels that the build
+starts for itself on the loopback interface. The profile's kernel configuration
+(:data:`KERNEL_CONFIG`) drops that one message; every other kernel message stays.
 """
 
 from __future__ import annotations
@@ -22,7 +27,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["native_stderr_silenced", "start_backend_quietly", "write_startup"]
+__all__ = ["KERNEL_CONFIG", "native_stderr_silenced", "start_backend_quietly", "write_startup"]
+
+KERNEL_CONFIG = """\
+# Written by `convlab book build` (convlab.book.kernel). The build's kernels listen on the
+# loopback interface for the build alone: drop ipykernel's warning that TCP is unencrypted.
+import logging
+
+logging.getLogger("IPKernelApp").addFilter(
+    lambda record: "without encryption" not in record.getMessage()
+)
+"""
 
 
 @contextlib.contextmanager
@@ -51,8 +66,12 @@ def start_backend_quietly() -> None:
 
 
 def write_startup(ipython_dir: Path) -> Path:
-    """Write the start-up file that kernels run when ``IPYTHONDIR`` is ``ipython_dir``."""
-    startup = Path(ipython_dir) / "profile_default" / "startup" / "00-convlab-backend.py"
+    """Write the start-up file that kernels run when ``IPYTHONDIR`` is ``ipython_dir``, and
+    the profile's kernel configuration (:data:`KERNEL_CONFIG`); returns the start-up file."""
+    profile = Path(ipython_dir) / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+    startup = profile / "startup" / "00-convlab-backend.py"
     startup.parent.mkdir(parents=True, exist_ok=True)
     startup.write_text(
         "# Written by `convlab book build` (convlab.book.kernel): start Keras quietly.\n"
