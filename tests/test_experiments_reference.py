@@ -157,3 +157,34 @@ def test_the_committed_file_accounts_for_every_comparison_the_book_makes():
             else:
                 assert key == run.key, f"{name}: {run.arm} seed {run.seed} has a stale key"
                 assert data["runs"][key]["test_predictions"], "runs keep their predictions"
+
+
+def test_a_run_trained_again_keeps_its_earlier_training_as_a_rerun(tmp_path):
+    from convlab.experiments.reference import rerun_summary
+    from convlab.train import encode_classes
+
+    first, second = ResultsStore(tmp_path / "a"), ResultsStore(tmp_path / "b")
+    fill(first, "mlp-vs-cnn")
+    earlier = export_reference(first, [get_study("mlp-vs-cnn")])
+    keys = earlier["studies"]["mlp-vs-cnn"]
+    for entry in earlier["runs"].values():  # as if another CPU trained them, long ago
+        entry.update(machine="Other CPU", created="2026-01-01T00:00:00+0000")
+    moved = earlier["runs"][keys["CNN"]["1"]]
+    moved.update(test_accuracy=0.89, test_predictions=encode_classes((1, 0, 0)))
+    fill(second, "mlp-vs-cnn", seeds=(0, 1))  # here: two seeds of each arm again
+    data = export_reference(second, [get_study("mlp-vs-cnn")], previous=earlier)
+    cnn1 = data["runs"][keys["CNN"]["1"]]
+    assert cnn1["machine"] != "Other CPU" and cnn1["test_accuracy"] == 0.9
+    assert [r["machine"] for r in cnn1["reruns"]] == ["Other CPU"]
+    assert data["runs"][keys["CNN"]["2"]]["machine"] == "Other CPU"  # kept, not rerun
+    assert "reruns" not in data["runs"][keys["CNN"]["2"]]
+    again = export_reference(second, [get_study("mlp-vs-cnn")], previous=data)
+    assert again["runs"][keys["CNN"]["1"]]["reruns"] == cnn1["reruns"]  # not counted twice
+
+    summary = rerun_summary(again, [get_study("mlp-vs-cnn")])
+    assert summary["machines"] == sorted({cnn1["machine"], "Other CPU"})
+    assert summary["mixed"] == [("mlp-vs-cnn", "CNN", "MLP")] and summary["comparisons"] == 1
+    by_run = {(r["arm"], r["seed"]): r for r in summary["reruns"]}
+    assert set(by_run) == {("MLP", 0), ("MLP", 1), ("CNN", 0), ("CNN", 1)}
+    assert by_run["CNN", 1]["differ"] == 2 and abs(by_run["CNN", 1]["change"] - 0.01) < 1e-12
+    assert by_run["CNN", 0]["differ"] == 0 and by_run["CNN", 0]["other"] == "Other CPU"

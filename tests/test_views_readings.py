@@ -91,3 +91,27 @@ def test_verdict_markdown_puts_the_reading_under_the_conclusion(tmp_path):
     assert verdict_markdown(matched, naive=kernel) == (
         f"**At equal parameters.** {conclusion(matched)} {matched_reading(kernel, matched)}"
     )
+
+
+def test_the_machines_reading_says_where_runs_were_made_and_what_a_rerun_changed():
+    from convlab.views.readings import machines_reading
+
+    one = {"machines": ["CPU A"], "comparisons": 3, "mixed": [], "reruns": []}
+    assert machines_reading(one) == "Every reference run was made on one machine (CPU A)."
+    assert machines_reading({**one, "machines": []}).startswith("No reference run")
+    mixed = {**one, "machines": ["CPU A", "CPU B"], "mixed": [("width", "2x", "1x")]}
+    text = machines_reading(mixed)
+    assert "1 of the 3 comparisons pair arms trained on different ones (width: 2x vs 1x)" in text
+    assert text.endswith("so what the machine changes is not measured.")
+    same = {"study": "width", "arm": "2x", "seed": 0, "change": 0.0, "differ": 0}
+    text = machines_reading({**mixed, "reruns": [same, same]})
+    assert "2 of 2 runs predicted every test image the same: for those runs" in text
+    moved = {**same, "arm": "on", "study": "batch-norm", "change": 0.0012, "differ": 243}
+    text = machines_reading({**mixed, "reruns": [same, moved]})
+    assert "1 of 2 runs" in text
+    assert "the other did not (batch-norm on, seed 0: 243 images differ, accuracy +0.12" in text
+    assert text.endswith("the machine is a second difference between the arms.")
+    assert "the others did not" in machines_reading({**mixed, "reruns": [moved, moved]})
+    apart = machines_reading({**mixed, "mixed": [], "reruns": [moved]})
+    assert "each comparison's arms on one of them" in apart
+    assert apart.endswith("No comparison mixes machines, so this changes no verdict.")

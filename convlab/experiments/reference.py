@@ -46,6 +46,7 @@ __all__ = [
     "reference_for",
     "reference_study",
     "regime_comparison",
+    "rerun_summary",
 ]
 
 REFERENCE_FILE = Path(__file__).with_name("reference_results.json")
@@ -65,6 +66,22 @@ def _entry(r: TrainResult, record: dict) -> dict:
         "wall_time_s": round(r.wall_time_s, 1),
         "test_predictions": encode_classes(r.test_predictions),
     }
+
+
+def _with_reruns(entry: dict, earlier: dict | None) -> dict:
+    """``entry`` (from the store) keeping, under ``"reruns"``, the earlier file's trainings
+    of the same run (same key) that it replaces: each one's machine, date, test accuracy
+    and test predictions, so that :func:`rerun_summary` can say what a rerun changed."""
+    if not earlier:
+        return entry
+    fields = ("machine", "created", "test_accuracy", "test_predictions")
+    trainings = [*earlier.get("reruns", []), {k: earlier.get(k) for k in fields}]
+    reruns, seen = [], {entry["created"]}
+    for training in trainings:
+        if training.get("created") not in seen:  # each training once, this one not at all
+            seen.add(training.get("created"))
+            reruns.append(training)
+    return {**entry, "reruns": reruns} if reruns else entry
 
 
 def export_reference(
@@ -113,7 +130,9 @@ def export_reference(
         missing = []
         for run in result.runs:
             if run.result is not None:
-                out["runs"][run.key] = _entry(run.result, records.get(run.key, {}))
+                if run.key not in out["runs"]:
+                    entry = _entry(run.result, records.get(run.key, {}))
+                    out["runs"][run.key] = _with_reruns(entry, earlier.get(run.key))
             elif run.key in earlier:
                 out["runs"].setdefault(run.key, earlier[run.key])
             else:
@@ -126,6 +145,60 @@ def export_reference(
             out["missing"][study.name] = missing
     out["machines"] = sorted({r["machine"] for r in out["runs"].values() if r.get("machine")})
     return out
+
+
+def _differing(ours: str | None, theirs: str | None) -> int | None:
+    """Test images two encoded prediction strings disagree on (``None`` unless both are
+    there for the same images)."""
+    if not ours or not theirs or len(ours) != len(theirs):
+        return None
+    return sum(a != b for a, b in zip(ours, theirs, strict=True))
+
+
+def rerun_summary(data: dict, studies: Iterable[Study] | None = None) -> dict:
+    """Where the reference runs of ``data`` (an export) were made, and what it changed.
+
+    Returns ``{"machines": [...], "comparisons": n, "mixed": [(study, arm, vs), ...]}``,
+    the comparisons of ``studies`` (default: all shipped ones) whose arms' runs were not
+    all made on one machine, and ``"reruns"``: for each run also trained elsewhere, its
+    ``study``, ``arm``, ``seed``, ``machine`` (the file's training), ``other`` (the
+    rerun's machine), ``change`` (the file's accuracy minus the rerun's) and ``differ``
+    (test images predicted differently; ``None`` if either lacks predictions).
+    """
+    runs, where = data.get("runs", {}), data.get("studies", {})
+    mixed, comparisons = [], 0
+    for study in STUDIES.values() if studies is None else studies:
+        arms = where.get(study.name, {})
+        for arm, other in study.pairs():
+            keys = [*arms.get(arm, {}).values(), *arms.get(other, {}).values()]
+            machines = {runs[k].get("machine") for k in keys if k in runs}
+            comparisons += bool(machines)
+            if len(machines) > 1:
+                mixed.append((study.name, arm, other))
+    reruns, named = [], set()
+    for name, arms in where.items():
+        for arm, seeds in arms.items():
+            for seed, key in seeds.items():
+                entry = runs.get(key, {})
+                if key in named or not entry.get("reruns"):
+                    continue
+                named.add(key)  # a run several studies share counts once
+                for rerun in entry["reruns"]:
+                    reruns.append(
+                        {
+                            "study": name,
+                            "arm": arm,
+                            "seed": int(seed),
+                            "machine": entry.get("machine"),
+                            "other": rerun.get("machine"),
+                            "change": entry["test_accuracy"] - rerun["test_accuracy"],
+                            "differ": _differing(
+                                entry.get("test_predictions"), rerun.get("test_predictions")
+                            ),
+                        }
+                    )
+    machines = sorted({r["machine"] for r in runs.values() if r.get("machine")})
+    return {"machines": machines, "comparisons": comparisons, "mixed": mixed, "reruns": reruns}
 
 
 def load_reference(path: str | Path = REFERENCE_FILE) -> dict:

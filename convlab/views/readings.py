@@ -6,7 +6,8 @@ study that bear on the design (:data:`READINGS`), it picks the sentence written 
 outcome this build measured (``better``, ``worse`` or ``alike``, see
 :func:`convlab.experiments.reference.outcome`), and says so where the reference regime's
 outcome differs. No number is typed here: the numbers are the conclusion's, beside it.
-:func:`matched_reading` says what controlling the parameter count changed.
+:func:`matched_reading` says what controlling the parameter count changed, and
+:func:`machines_reading` where the reference runs were made and what the machine changed.
 
 Example:
     >>> reading(kernel)  # doctest: +SKIP
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from convlab.experiments.reference import outcome
 
-__all__ = ["READINGS", "matched_reading", "reading", "verdict_markdown"]
+__all__ = ["READINGS", "machines_reading", "matched_reading", "reading", "verdict_markdown"]
 
 _SHORT = "or this regime is too short for them to pay off"
 _MLP_CHANCE = (
@@ -274,3 +275,54 @@ def verdict_markdown(result, reference=None, naive=None) -> str:
     text = f"**Conclusion.** {conclusion(result, reference)}"
     more = reading(result, reference)
     return f"{text}\n\n**Reading.** {more}" if more else text
+
+
+def machines_reading(summary: dict) -> str:
+    """Where the reference runs were made, which comparisons mix machines, and what a run
+    trained again on another machine changed, from
+    :func:`convlab.experiments.reference.rerun_summary`."""
+    machines, mixed, reruns = summary["machines"], summary["mixed"], summary["reruns"]
+    if not machines:
+        return "No reference run has been made yet."
+    if len(machines) == 1:
+        text = f"Every reference run was made on one machine ({machines[0]})."
+    elif mixed:
+        names = "; ".join(f"{study}: {arm} vs {other}" for study, arm, other in mixed)
+        text = (
+            f"The reference runs were made on {len(machines)} machines ({', '.join(machines)}), "
+            f"and {len(mixed)} of the {summary['comparisons']} comparisons pair arms trained "
+            f"on different ones ({names})."
+        )
+    else:
+        text = (
+            f"The reference runs were made on {len(machines)} machines ({', '.join(machines)}), "
+            "each comparison's arms on one of them."
+        )
+    if not reruns:
+        return text + (
+            " No run has been trained on two machines, so what the machine changes is not measured."
+            if mixed
+            else ""
+        )
+    same = sum(r["differ"] == 0 for r in reruns)
+    text += (
+        f" Trained again on another machine, {same} of {len(reruns)} runs predicted every "
+        "test image the same"
+    )
+    changed = [r for r in reruns if r["differ"] != 0]
+    if not changed:
+        return text + ": for those runs the machine changed nothing."
+    parts = [
+        f"{r['study']} {r['arm']}, seed {r['seed']}: "
+        + (f"{r['differ']:,} images differ, " if r["differ"] is not None else "")
+        + f"accuracy {100 * r['change']:+.2f} points"
+        for r in changed
+    ]
+    others = "the other" if len(changed) == 1 else "the others"
+    text += f"; {others} did not ({'; '.join(parts)})."
+    if mixed:
+        return text + (
+            " A machine's arithmetic can change a run, so in the comparisons that mix "
+            "machines the machine is a second difference between the arms."
+        )
+    return text + " No comparison mixes machines, so this changes no verdict."
