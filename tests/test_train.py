@@ -70,6 +70,36 @@ def test_result_fields_are_consistent(tiny):
     np.testing.assert_allclose(predict_proba(r.model, tiny.x_test, 64), expected, atol=1e-6)
 
 
+def test_traced_prediction_is_the_eager_call_bit_for_bit(tiny):
+    import gc
+    import weakref
+
+    import keras
+
+    from convlab import train as train_module
+
+    model = models.build(SMALL_CNN, tiny.input_shape, tiny.num_classes)
+    eager = np.concatenate(
+        [
+            np.asarray(model(tiny.x_test[i : i + 64], training=False))
+            for i in range(0, len(tiny.x_test), 64)
+        ]
+    )
+    # 200 images at 64: three full batches and a ragged one, through one function.
+    np.testing.assert_array_equal(predict_proba(model, tiny.x_test, 64), eager)
+    np.testing.assert_array_equal(predict_proba(model, tiny.x_test, 64), eager)
+    if keras.backend.backend() == "tensorflow":
+        forward = train_module._TRACED[model]
+        assert train_module._inference_function(model) is forward  # one function per model
+        # Two predictions, at most two traces: full batches, then the ragged rest.
+        assert forward.experimental_get_tracing_count() <= 2
+        # The cache keeps no model alive.
+        gone = weakref.ref(model)
+        del model, forward
+        gc.collect()
+        assert gone() is None
+
+
 def test_every_epoch_takes_every_batch_once(tiny):
     # 300 images at batch 32: 10 steps an epoch, not a multiple of the steps per call.
     r = train(
