@@ -184,6 +184,9 @@ def test_a_run_trained_again_keeps_its_earlier_training_as_a_rerun(tmp_path):
     summary = rerun_summary(again, [get_study("mlp-vs-cnn")])
     assert summary["machines"] == sorted({cnn1["machine"], "Other CPU"})
     assert summary["mixed"] == [("mlp-vs-cnn", "CNN", "MLP")] and summary["comparisons"] == 1
+    # A comparison the file cannot make (an arm without runs) is not counted.
+    lone = {**again, "studies": {"mlp-vs-cnn": {"CNN": keys["CNN"]}}}
+    assert rerun_summary(lone, [get_study("mlp-vs-cnn")])["comparisons"] == 0
     by_run = {(r["arm"], r["seed"]): r for r in summary["reruns"]}
     assert set(by_run) == {("MLP", 0), ("MLP", 1), ("CNN", 0), ("CNN", 1)}
     assert by_run["CNN", 1]["differ"] == 2 and abs(by_run["CNN", 1]["change"] - 0.01) < 1e-12

@@ -216,3 +216,6 @@ def test_regime_table_and_conclusion_say_where_the_reference_regime_differs(tmp_
     padding = stored(tmp_path / "p", "padding", lambda i, s: 0.8 + s / 100)
     assert set(regime_table([(padding, none)])["reference regime"]) == {"not yet measured"}
     assert "Not yet measured in the reference regime: valid vs same." in conclusion(padding, none)
+    # An arm no regime can build is said with its reason, never as "not yet measured".
+    unbuilt = dataclasses.replace(padding, unbuildable={"valid": "cannot be built: no head fits"})
+    assert "Not yet measured" not in conclusion(unbuilt, none)

@@ -158,22 +158,27 @@ def _differing(ours: str | None, theirs: str | None) -> int | None:
 def rerun_summary(data: dict, studies: Iterable[Study] | None = None) -> dict:
     """Where the reference runs of ``data`` (an export) were made, and what it changed.
 
-    Returns ``{"machines": [...], "comparisons": n, "mixed": [(study, arm, vs), ...]}``,
-    the comparisons of ``studies`` (default: all shipped ones) whose arms' runs were not
-    all made on one machine, and ``"reruns"``: for each run also trained elsewhere, its
-    ``study``, ``arm``, ``seed``, ``machine`` (the file's training), ``other`` (the
-    rerun's machine), ``change`` (the file's accuracy minus the rerun's) and ``differ``
-    (test images predicted differently; ``None`` if either lacks predictions).
+    Returns ``{"machines": [...], "comparisons": n, "mixed": [(study, arm, vs), ...]}``:
+    how many comparisons of ``studies`` (default: all shipped ones) the file can make (both
+    arms have runs), those of them whose arms' runs were not all made on one machine, and
+    ``"reruns"``: for each run also trained elsewhere, its ``study``, ``arm``, ``seed``,
+    ``machine`` (the file's training), ``other`` (the rerun's machine), ``change`` (the
+    file's accuracy minus the rerun's) and ``differ`` (test images predicted differently;
+    ``None`` if either lacks predictions).
     """
     runs, where = data.get("runs", {}), data.get("studies", {})
     mixed, comparisons = [], 0
     for study in STUDIES.values() if studies is None else studies:
         arms = where.get(study.name, {})
         for arm, other in study.pairs():
-            keys = [*arms.get(arm, {}).values(), *arms.get(other, {}).values()]
-            machines = {runs[k].get("machine") for k in keys if k in runs}
-            comparisons += bool(machines)
-            if len(machines) > 1:
+            sides = [
+                {runs[k].get("machine") for k in arms.get(a, {}).values() if k in runs}
+                for a in (arm, other)
+            ]
+            if not all(sides):  # a comparison the file cannot make (an arm without runs)
+                continue
+            comparisons += 1
+            if len(sides[0] | sides[1]) > 1:
                 mixed.append((study.name, arm, other))
     reruns, named = [], set()
     for name, arms in where.items():

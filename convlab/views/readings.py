@@ -186,9 +186,18 @@ READINGS: dict[str, dict[tuple[str, str], dict[str, str]]] = {
             "data, or more steps, before its assumptions pay.",
         },
         ("CNN all", "MLP all"): {
-            "better": "With every training image the regime allows, the CNN is ahead too.",
+            "better": "With every training image the regime allows, the CNN is ahead.",
             "alike": "With every training image the regime allows, the two cannot be told apart.",
             "worse": "With every training image the regime allows, the MLP is ahead.",
+        },
+        ("CNN 1k, equal steps", "CNN 1k"): {
+            "better": "Given as many optimiser steps as the full training set gets, the CNN "
+            "on a thousand images gains: at equal epochs it was short of steps, not only "
+            "of images, which is why the study shows both.",
+            "alike": "Given as many optimiser steps as the full training set gets, the CNN "
+            "on a thousand images does not gain: what it lacks is images, not steps.",
+            "worse": "Given as many optimiser steps as the full training set gets, the CNN "
+            "on a thousand images loses: more passes over the same few images overfit them.",
         },
     },
     "locality": {

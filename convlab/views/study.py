@@ -212,7 +212,12 @@ def _against_reference(result, reference) -> str:
 
     rows = regime_comparison(result, reference)
     where = f"In the reference regime ({regime(reference)})"
-    unmeasured = [f"{r['arm']} vs {r['vs']}" for _, r in rows.iterrows() if r["agree"] is None]
+    unbuilt = set(result.unbuildable)  # no regime can run these: said with the arms' reasons
+    unmeasured = [
+        f"{r['arm']} vs {r['vs']}"
+        for _, r in rows.iterrows()
+        if r["agree"] is None and not {r["arm"], r["vs"]} & unbuilt
+    ]
     differ = [
         f"{r['arm']} vs {r['vs']} is {points(r['reference_mean'])} points "
         f"{interval(r['reference_low'], r['reference_high'], signed=True)}, "
