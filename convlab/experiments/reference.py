@@ -280,11 +280,14 @@ def outcome(row) -> str:
 
 def regime_comparison(result: StudyResult, reference: StudyResult):
     """One row per comparison of a study: its difference and outcome in ``result``'s
-    regime beside the reference regime's, and whether the two outcomes agree (``None``
-    while the reference has not measured it)."""
+    regime beside the reference regime's, whether the two outcomes agree (``None`` while
+    the reference has not measured it) and whether it can be built at all (``buildable``:
+    ``False`` where an arm is one no regime can build, e.g. a matched head that no width
+    fits)."""
     import pandas as pd
 
     ours, theirs = result.differences(), reference.differences()
+    unbuilt = set(result.unbuildable)
     rows = []
     for k, ((arm, d), (_, r)) in enumerate(zip(ours.iterrows(), theirs.iterrows(), strict=True)):
         a, b = outcome(d), outcome(r)
@@ -303,6 +306,7 @@ def regime_comparison(result: StudyResult, reference: StudyResult):
                 "reference_seeds": int(r["n_pairs"]),
                 "reference_outcome": b,
                 "agree": None if "unmeasured" in (a, b) else a == b,
+                "buildable": not {arm, d["vs"]} & unbuilt,
             }
         )
     return pd.DataFrame(rows).set_index("position")

@@ -125,7 +125,7 @@ def regime_table(pairs) -> pd.DataFrame:
             ours = (
                 f"{points(c['mean'])} {interval(c['low'], c['high'], signed=True)} {c['outcome']}"
             )
-            if {c["arm"], c["vs"]} & set(result.unbuildable):  # neither regime can run it
+            if not c["buildable"]:  # neither regime can run it
                 ours = ref = "cannot be built"
             rows.append(
                 {
@@ -212,11 +212,10 @@ def _against_reference(result, reference) -> str:
 
     rows = regime_comparison(result, reference)
     where = f"In the reference regime ({regime(reference)})"
-    unbuilt = set(result.unbuildable)  # no regime can run these: said with the arms' reasons
-    unmeasured = [
+    unmeasured = [  # an arm no regime can build is said with its reason, elsewhere
         f"{r['arm']} vs {r['vs']}"
         for _, r in rows.iterrows()
-        if r["agree"] is None and not {r["arm"], r["vs"]} & unbuilt
+        if r["agree"] is None and r["buildable"]
     ]
     differ = [
         f"{r['arm']} vs {r['vs']} is {points(r['reference_mean'])} points "
